@@ -1,0 +1,72 @@
+# "Why is my MNIST model wrong?" — every target bootstraps the course environment first.
+# Quickstart on a fresh machine:   make lessons   then   make test
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON  ?= python3.11
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+PROFILE ?= workshop
+SEED    ?= 0
+# Test runs write their results here, never over a learner's own runs in build/lessons.
+TEST_BUILD := build/test-runs
+
+.PHONY: help setup lab lessons test unit smoke nbval lint data outputs lock clean clean-all
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' 2>/dev/null || { \
+	  echo "The course needs Python 3.11 ('$(PYTHON)' is missing or another version)."; \
+	  echo "Install Python 3.11, or point the Makefile at one: make $(MAKECMDGOALS) PYTHON=/path/to/python3.11"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (MNIST course)" >/dev/null
+	@touch $(STAMP)
+	@echo "Course environment ready in $(VENV)/ (re-created only when requirements.lock changes)."
+
+setup: $(STAMP)  ## create .venv from requirements.lock (idempotent)
+
+lab: $(STAMP)  ## start JupyterLab on 127.0.0.1 with the course kernel
+	$(BIN)/jupyter lab --ip=127.0.0.1 --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+lessons: $(STAMP)  ## run every lesson with papermill into build/lessons/ (PROFILE=workshop SEED=0)
+	$(BIN)/python scripts/run_lessons.py --profile $(PROFILE) --seed $(SEED)
+
+test: unit smoke nbval  ## everything CI runs: unit tests, smoke-profile lessons, nbval on committed notebooks
+
+unit: $(STAMP)  ## helpers unit tests (fast, offline)
+	COURSE_BUILD_DIR=$(TEST_BUILD) $(BIN)/python -m pytest -m "not notebooks" -q
+
+smoke: $(STAMP)  ## execute every notebook at the smoke profile (papermill) + parameter checks
+	COURSE_BUILD_DIR=$(TEST_BUILD) $(BIN)/python -m pytest -m notebooks -q
+
+nbval: $(STAMP)  ## re-run the committed notebooks (workshop profile) and compare their outputs
+	COURSE_BUILD_DIR=$(TEST_BUILD) COURSE_PROFILE=workshop $(BIN)/python -m pytest -q --nbval \
+	  --sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600 notebooks/
+
+lint: $(STAMP)  ## ruff on helpers, tests, scripts and notebooks
+	$(BIN)/ruff check helpers tests scripts notebooks
+	$(BIN)/ruff format --check helpers tests scripts
+
+data: $(STAMP)  ## download and verify the full 70k MNIST into the Keras cache (online machines)
+	$(BIN)/python -m helpers.data --download
+
+outputs: $(STAMP)  ## re-execute notebooks in place at workshop (NB=notebooks/01_*.ipynb) and clean metadata
+	$(BIN)/python scripts/refresh_outputs.py $(or $(NB),notebooks/[0-9]*.ipynb)
+
+lock: $(STAMP)  ## rewrite requirements.lock from the current .venv (review the diff!)
+	$(BIN)/python scripts/write_lock.py
+
+clean:  ## remove test runs and caches (keeps .venv and your lesson runs in build/lessons)
+	rm -rf $(TEST_BUILD) .ruff_cache .pytest_cache
+	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +
+	@echo "Kept: .venv/ and build/lessons/ (your executed lessons). 'make clean-all' removes them too."
+
+clean-all: clean  ## also remove .venv and build/ (your executed lessons and results!)
+	rm -rf $(VENV) build

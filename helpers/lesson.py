@@ -1,0 +1,249 @@
+"""What every lesson notebook does at its start and its end, in two calls.
+
+``lesson = start_lesson("01_underfitting", globals())`` checks the papermill parameters (names
+and types), seeds everything and resolves the profile; ``lesson.finish()`` prints the results
+table and the lesson's claims, saves them as JSON beside the executed notebook, and asserts the
+claims at the ``workshop`` profile.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from helpers._version import __version__
+from helpers.data import MnistData, load_mnist
+from helpers.paths import run_dir
+from helpers.plots import RunColors
+from helpers.prep import Split, stratified_subset, to_images, train_val_split
+from helpers.profiles import PROFILES, get_profile, lesson_config
+from helpers.reproducibility import set_seed, software_versions
+from helpers.results import Claim, format_table, runs_table, save_json
+from helpers.training import RunRecord, evaluate_on_test, train
+
+PARAMETERS: dict[str, str] = {
+    "PROFILE": "one of " + ", ".join(PROFILES),
+    "SEED": "a non-negative int",
+    "DATA_SOURCE": "None (the profile's default), 'embedded', 'keras', 'auto' or a path",
+}
+
+
+class ParameterError(ValueError):
+    """A notebook parameter is unknown, missing or of the wrong type."""
+
+
+def _allowed() -> str:
+    return "; ".join(f"{k} ({v})" for k, v in PARAMETERS.items())
+
+
+def check_parameters(namespace: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate the notebook's parameters as papermill left them in ``namespace``.
+
+    An ALL-CAPS name that is not a known parameter is a misspelling (papermill only warns about
+    those and injects them anyway), so it is an error that suggests the closest name.
+    """
+    unknown = [k for k in namespace if re.fullmatch(r"[A-Z][A-Z0-9_]+", k) and k not in PARAMETERS]
+    if unknown:
+        hints = []
+        for k in unknown:
+            close = difflib.get_close_matches(k, PARAMETERS, n=1)
+            hints.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise ParameterError(
+            f"Unknown parameter {', '.join(hints)}. This notebook takes: {_allowed()}."
+        )
+    missing = [k for k in PARAMETERS if k not in namespace]
+    if missing:
+        raise ParameterError(
+            f"Parameter(s) {', '.join(missing)} not defined: run the 'parameters' cell first."
+        )
+    profile, seed, source = namespace["PROFILE"], namespace["SEED"], namespace["DATA_SOURCE"]
+    if not isinstance(profile, str) or profile not in PROFILES:
+        raise ParameterError(
+            f"PROFILE must be one of {', '.join(PROFILES)}; got {profile!r}. "
+            "Example: papermill -p PROFILE smoke ..."
+        )
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ParameterError(
+            f"SEED must be a non-negative int; got {seed!r} ({type(seed).__name__}). "
+            "Example: papermill -p SEED 3 ..."
+        )
+    if source is not None and not isinstance(source, str):
+        raise ParameterError(
+            f"DATA_SOURCE must be None or a string ({PARAMETERS['DATA_SOURCE']}); got "
+            f"{source!r} ({type(source).__name__})."
+        )
+    return {"PROFILE": profile, "SEED": seed, "DATA_SOURCE": source}
+
+
+def check_version(expected: str) -> None:
+    """Fail with a fix-it message when the installed helpers is not version ``expected``.x."""
+    if not (__version__ == expected or __version__.startswith(expected + ".")):
+        raise RuntimeError(
+            f"These notebooks were written for helpers {expected}.x but helpers {__version__} "
+            "is installed. From the course folder run `make setup` (or `pip install -e .`), "
+            "then restart the kernel."
+        )
+
+
+class Lesson:
+    """One execution of a lesson: its settings, data, runs, claims and output folder."""
+
+    def __init__(
+        self, name: str, profile: str = "workshop", seed: int = 0, data_source: str | None = None
+    ):
+        self.name = name
+        self.profile = get_profile(profile)
+        self.seed = seed
+        self.cfg = lesson_config(name, profile)
+        self.data_source = data_source
+        self.data: MnistData | None = None
+        self.runs: dict[str, RunRecord] = {}
+        self.claims: list[Claim] = []
+        self.colors = RunColors()
+        self.extra: dict[str, Any] = {}
+        self._tested: set[str] = set()
+        set_seed(seed)
+
+    @property
+    def output_dir(self) -> Path:
+        """Where this run's results and models go (under ``build/``)."""
+        return run_dir(self.profile.name, self.seed)
+
+    def header(self) -> str:
+        return (
+            f"Lesson {self.name} · profile {self.profile.name} ({self.profile.description}) · "
+            f"seed {self.seed} · helpers {__version__}"
+        )
+
+    # ------------------------------------------------------------------ data
+    def load_data(self) -> MnistData:
+        """Load MNIST from ``DATA_SOURCE`` or the profile's default source; print its card."""
+        source = self.data_source or self.profile.default_source
+        self.data = load_mnist(source)
+        print(self.data.card())
+        return self.data
+
+    def split(
+        self, train_size: int | None = None, val_fraction: float = 0.2, scale: bool = True
+    ) -> Split:
+        """Stratified train/validation split of the training data (seeded by ``SEED``), as
+        images ready for the models; ``train_size`` keeps a stratified subset of the training
+        part (the validation part stays the same size)."""
+        if self.data is None:
+            self.load_data()
+        assert self.data is not None
+        s = train_val_split(self.data.x_train, self.data.y_train, val_fraction, self.seed)
+        x_tr, y_tr = s.x_train, s.y_train
+        if train_size is not None and train_size != len(y_tr):
+            if train_size > len(y_tr):
+                raise ValueError(
+                    f"train_size {train_size} is more than the {len(y_tr)} "
+                    "training examples left after the validation split."
+                )
+            x_tr, y_tr = stratified_subset(x_tr, y_tr, train_size, self.seed)
+        return Split(to_images(x_tr, scale), y_tr, to_images(s.x_val, scale), s.y_val)
+
+    # ------------------------------------------------------------------ runs
+    def train(self, name: str, build: Callable[[], Any], split: Split, **kwargs) -> RunRecord:
+        """Seed, build a fresh model with ``build()``, train it (see
+        :func:`helpers.training.train`) and keep the run under ``name``."""
+        set_seed(self.seed)
+        self.colors.color(name)
+        run = train(build(), split, name=name, **kwargs)
+        self.runs[name] = run
+        return run
+
+    def evaluate_test(self, run: RunRecord) -> float:
+        """Accuracy of ``run`` on the test split — once per model, after all choices."""
+        if self.data is None:
+            raise ValueError("load_data() first.")
+        if run.name in self._tested:
+            raise ValueError(
+                f"{run.name!r} was already evaluated on the test split; the test "
+                "split is used once per model."
+            )
+        self._tested.add(run.name)
+        return evaluate_on_test(run, to_images(self.data.x_test), self.data.y_test)
+
+    def table(self, names: list[str] | None = None) -> pd.DataFrame:
+        """The runs (all, or ``names`` in that order) as a table."""
+        names = list(self.runs) if names is None else names
+        return runs_table(self.runs[n] for n in names)
+
+    def show(self, names: list[str] | None = None) -> None:
+        """Print :meth:`table` with percentages."""
+        print(format_table(self.table(names)))
+
+    def save_model(self, run: RunRecord) -> Path:
+        """Save ``run``'s model as ``<lesson>.keras`` beside the results (old file kept)."""
+        path = self.output_dir / f"{self.name}.keras"
+        if path.exists():
+            path.replace(path.with_suffix(".prev.keras"))
+        run.model.save(path)
+        return path
+
+    # ------------------------------------------------------------------ claims
+    def claim(self, key: str, statement: str, holds: bool, **measured: Any) -> Claim:
+        """Record whether a claim of the lesson held, with the numbers it was judged on."""
+        c = Claim(key, statement, bool(holds), measured)
+        self.claims = [old for old in self.claims if old.key != key] + [c]
+        return c
+
+    def finish(self) -> pd.DataFrame:
+        """Print the results table and claims, save them as JSON, and assert the claims at the
+        workshop profile (at smoke and full they are reported only)."""
+        table = self.table()
+        print(format_table(table))
+        print()
+        for c in self.claims:
+            print(c.line())
+        src = self.data
+        payload = {
+            "lesson": self.name,
+            "profile": self.profile.name,
+            "seed": self.seed,
+            "settings": dict(self.cfg),
+            "data": None
+            if src is None
+            else {
+                "source": src.source,
+                "description": src.description,
+                "verified": src.verified,
+                "n_train": len(src.y_train),
+                "n_test": len(src.y_test),
+                "notes": list(src.notes),
+            },
+            "versions": software_versions(),
+            "runs": [r.to_dict() for r in self.runs.values()],
+            "claims": [c.__dict__ for c in self.claims],
+            "extra": self.extra,
+        }
+        path = self.output_dir / f"{self.name}.json"
+        backup = save_json(path, payload)
+        print(
+            f"\nResults saved to build/…/{path.parent.name}/{path.name}"
+            + (f" (previous results kept as {backup.name})" if backup else "")
+        )
+        failed = [c for c in self.claims if not c.holds]
+        if self.profile.assert_claims:
+            assert not failed, "Claims that did not hold:\n" + "\n".join(c.line() for c in failed)
+            print(f"All {len(self.claims)} claims hold at the {self.profile.name} profile.")
+        else:
+            print(
+                f"{self.profile.name} profile: claims are reported, not asserted "
+                f"({len(self.claims) - len(failed)}/{len(self.claims)} hold)."
+            )
+        return table
+
+
+def start_lesson(name: str, namespace: Mapping[str, Any]) -> Lesson:
+    """Validate the parameters in ``namespace`` (pass ``globals()``), seed, and start ``name``."""
+    params = check_parameters(namespace)
+    lesson = Lesson(name, params["PROFILE"], params["SEED"], params["DATA_SOURCE"])
+    print(lesson.header())
+    return lesson

@@ -1,0 +1,29 @@
+"""Find the lesson notebooks and check papermill parameters before a kernel is started."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from helpers.lesson import check_parameters
+from helpers.paths import repo_root
+
+
+def lesson_notebooks(folder: Path | None = None) -> list[Path]:
+    """The numbered lesson notebooks (``NN_name.ipynb``), in order."""
+    folder = folder or repo_root() / "notebooks"
+    return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
+
+
+def check_papermill_parameters(notebook: Path, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """Reject parameters the notebook does not declare (papermill itself only warns) and
+    values of the wrong type, naming the allowed ones. Returns the merged parameters."""
+    import papermill
+
+    declared = papermill.inspect_notebook(str(notebook))
+    namespace = {name: None for name in declared}
+    namespace.update({"PROFILE": "workshop", "SEED": 0})
+    namespace.update(parameters)
+    check_parameters(namespace)  # unknown names, missing names, types
+    return dict(parameters)

@@ -1,0 +1,35 @@
+"""Where the course writes things: always under ``build/``, never beside the sources."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BUILD_ENV = "COURSE_BUILD_DIR"
+OUTPUT_ENV = "COURSE_OUTPUT_DIR"
+
+
+def repo_root() -> Path:
+    """The checkout that holds ``helpers/`` (editable install), else the current folder."""
+    here = Path(__file__).resolve().parent.parent
+    return here if (here / "pyproject.toml").exists() else Path.cwd()
+
+
+def build_dir() -> Path:
+    """``$COURSE_BUILD_DIR`` if set (tests use it), else ``<repo>/build``."""
+    env = os.environ.get(BUILD_ENV)
+    path = Path(env) if env else repo_root() / "build"
+    if not path.is_absolute():
+        path = repo_root() / path
+    return path
+
+
+def run_dir(profile: str, seed: int) -> Path:
+    """Folder for one profile+seed's executed notebooks, results JSON and saved models.
+
+    ``$COURSE_OUTPUT_DIR`` overrides it (``make lessons`` sets it to where papermill writes).
+    """
+    env = os.environ.get(OUTPUT_ENV)
+    path = Path(env) if env else build_dir() / "lessons" / f"{profile}-seed{seed}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

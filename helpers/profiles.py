@@ -1,0 +1,141 @@
+"""Profiles (``smoke`` / ``workshop`` / ``full``) resolved into each lesson's sizes and epochs.
+
+- ``smoke``: seconds per notebook; plumbing only, claims printed but not asserted.
+- ``workshop``: the default and the committed outputs; the embedded offline data, every claim
+  asserted, about a minute per notebook on a 2-core CPU.
+- ``full``: the official 70k MNIST (downloaded once); claims reported (they are calibrated on
+  the workshop data).
+
+Each lesson's settings live in :data:`LESSON_SETTINGS`: one dict per profile with the same keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    default_source: str
+    assert_claims: bool
+    description: str
+
+
+PROFILES: dict[str, Profile] = {
+    "smoke": Profile("smoke", "embedded", False, "seconds per notebook; plumbing only"),
+    "workshop": Profile(
+        "workshop", "embedded", True, "embedded offline data, claims asserted, ~1 min/notebook"
+    ),
+    "full": Profile("full", "auto", False, "official 70k MNIST; long runs, claims reported"),
+}
+
+# Per lesson and profile. Keys must be the same for the three profiles of a lesson.
+# train_size None = all of the training part left after the validation split.
+LESSON_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
+    "00_data_and_baseline": {
+        "smoke": {"train_size": 1000, "epochs": 2},
+        "workshop": {"train_size": None, "epochs": 10},
+        "full": {"train_size": None, "epochs": 10},
+    },
+    "01_underfitting": {
+        "smoke": {"train_size": 1000, "epochs": 2, "few_epochs": 1},
+        "workshop": {"train_size": None, "epochs": 15, "few_epochs": 1},
+        "full": {"train_size": None, "epochs": 15, "few_epochs": 1},
+    },
+    "02_overfitting": {
+        "smoke": {"train_size": 1000, "epochs": 2, "sizes": [250, 500, 1000]},
+        "workshop": {"train_size": None, "epochs": 40, "sizes": [250, 500, 1000, 2000, 3200]},
+        "full": {"train_size": None, "epochs": 40, "sizes": [500, 2000, 8000, 32000, 48000]},
+    },
+    "03_augmentation": {
+        "smoke": {"epochs": 2, "sizes": [250, 500]},
+        "workshop": {"epochs": 30, "sizes": [250, 1000, 3200]},
+        "full": {"epochs": 30, "sizes": [500, 4000, 48000]},
+    },
+    "04_tuning": {
+        "smoke": {"train_size": 1000, "epochs": 2},
+        "workshop": {"train_size": None, "epochs": 15},
+        "full": {"train_size": None, "epochs": 15},
+    },
+    "05_initialization": {
+        "smoke": {"train_size": 1000, "epochs": 2},
+        "workshop": {"train_size": None, "epochs": 15},
+        "full": {"train_size": None, "epochs": 15},
+    },
+    "06_regularization": {
+        "smoke": {"train_size": 500, "epochs": 2},
+        "workshop": {"train_size": 1000, "epochs": 40},
+        "full": {"train_size": 5000, "epochs": 40},
+    },
+    "07_capstone": {
+        "smoke": {"train_size": 1000, "epochs": 2},
+        "workshop": {"train_size": None, "epochs": 40},
+        "full": {"train_size": None, "epochs": 20},
+    },
+    "08_class_imbalance": {
+        "smoke": {"train_size": 1000, "epochs": 2, "rare_classes": [3, 8], "keep_fraction": 0.05},
+        "workshop": {
+            "train_size": None,
+            "epochs": 15,
+            "rare_classes": [3, 8],
+            "keep_fraction": 0.05,
+        },
+        "full": {"train_size": None, "epochs": 15, "rare_classes": [3, 8], "keep_fraction": 0.05},
+    },
+}
+
+
+class LessonConfig(Mapping):
+    """A lesson's settings at one profile; read them as ``cfg.epochs`` or ``cfg["epochs"]``."""
+
+    def __init__(self, lesson: str, profile: Profile, values: Mapping[str, Any]):
+        self.lesson = lesson
+        self.profile = profile
+        self._values = MappingProxyType(dict(values))
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("_"):
+            raise AttributeError(key)
+        try:
+            return self._values[key]
+        except KeyError:
+            raise AttributeError(
+                f"Lesson {self.lesson!r} has no setting {key!r}; it has {', '.join(self._values)}."
+            ) from None
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        items = ", ".join(f"{k}={v!r}" for k, v in self._values.items())
+        return f"LessonConfig({self.lesson}, profile={self.profile.name}: {items})"
+
+
+def get_profile(name: str) -> Profile:
+    """The :class:`Profile` called ``name``; a clear error for anything else."""
+    if not isinstance(name, str):
+        raise TypeError(
+            f"PROFILE must be a string, one of {', '.join(PROFILES)}; got {name!r} "
+            f"({type(name).__name__})."
+        )
+    if name not in PROFILES:
+        raise ValueError(f"Unknown profile {name!r}. Choose one of: {', '.join(PROFILES)}.")
+    return PROFILES[name]
+
+
+def lesson_config(lesson: str, profile: str) -> LessonConfig:
+    """Settings of ``lesson`` (e.g. ``"01_underfitting"``) at ``profile``."""
+    prof = get_profile(profile)
+    if lesson not in LESSON_SETTINGS:
+        raise ValueError(f"Unknown lesson {lesson!r}. Lessons: {', '.join(LESSON_SETTINGS)}.")
+    return LessonConfig(lesson, prof, LESSON_SETTINGS[lesson][prof.name])

@@ -1,0 +1,126 @@
+"""Collect runs and claims into a table, and save them as JSON beside the executed notebook."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from helpers.training import RunRecord
+
+TABLE_COLUMNS = (
+    "run",
+    "params",
+    "n_train",
+    "epochs",
+    "train_acc",
+    "val_acc",
+    "gap",
+    "verdict",
+    "wall_s",
+)
+
+
+def runs_table(runs: Iterable[RunRecord]) -> pd.DataFrame:
+    """One row per run: size, accuracies, train−val gap, verdict and wall time."""
+    rows = []
+    for r in runs:
+        row = {
+            "run": r.name,
+            "params": r.n_params,
+            "n_train": r.n_train,
+            "epochs": r.epochs,
+            "train_acc": r.train_acc,
+            "val_acc": r.val_acc,
+            "gap": r.gap,
+            "verdict": r.verdict,
+            "wall_s": r.wall_time_s,
+        }
+        if r.test_acc is not None:
+            row["test_acc"] = r.test_acc
+        rows.append(row)
+    return pd.DataFrame(
+        rows,
+        columns=[*TABLE_COLUMNS, *(["test_acc"] if any("test_acc" in row for row in rows) else [])],
+    )
+
+
+def format_table(df: pd.DataFrame) -> str:
+    """Percentages for accuracy-like columns, one decimal for seconds."""
+    fmt = {}
+    for col in df.columns:
+        if col.endswith("acc") or col == "gap" or col.endswith("_recall"):
+            fmt[col] = lambda v: (
+                "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.1%}"
+            )
+        elif col.endswith("_s"):
+            fmt[col] = lambda v: f"{v:.1f}"
+    return df.to_string(index=False, formatters=fmt)
+
+
+@dataclass
+class Claim:
+    """A statement the lesson tests, whether it held, and the numbers it was judged on."""
+
+    key: str
+    statement: str
+    holds: bool
+    measured: dict[str, Any] = field(default_factory=dict)
+
+    def line(self) -> str:
+        nums = ", ".join(f"{k}={_fmt(v)}" for k, v in self.measured.items())
+        return f"[{'holds' if self.holds else 'FAILS'}] {self.statement} ({nums})"
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, Mapping):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def save_json(path: Path, payload: Mapping[str, Any]) -> Path | None:
+    """Write ``payload`` to ``path`` atomically. An existing file is kept as ``*.prev.json``
+    (and that is printed), so a re-run never silently replaces earlier results. Returns the
+    backup's path, if one was made."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    backup = None
+    if path.exists():
+        backup = path.with_suffix(".prev.json")
+        os.replace(path, backup)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(_jsonable(payload), fh, indent=2, sort_keys=False)
+        fh.write("\n")
+    os.replace(tmp, path)
+    return backup
+
+
+def load_json(path: Path) -> dict[str, Any]:
+    """Read a results file written by :func:`save_json`."""
+    with open(path) as fh:
+        return json.load(fh)

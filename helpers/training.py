@@ -1,0 +1,266 @@
+"""Compile, fit and measure a model in one call, returning a :class:`RunRecord`.
+
+The record holds the curves, the wall time, the throughput and the final accuracies measured
+in inference mode (no dropout, no augmentation), plus the diagnosis of the curves. Progress is
+one compact line per run (``verbose="summary"``) or per epoch (``"epoch"``), never a Keras
+progress bar. Evaluation on another split (e.g. the test split) happens only when asked for.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from helpers._tf import keras
+from helpers.diagnosis import Diagnosis, diagnose
+from helpers.models import make_optimizer
+from helpers.prep import Split
+
+LOSSES = ("crossentropy", "mse")
+VERBOSITY = ("quiet", "summary", "epoch")
+
+
+@dataclass
+class RunRecord:
+    """Everything measured about one training run (the model itself is kept but not saved)."""
+
+    name: str
+    history: dict[str, list[float]]
+    epochs: int
+    n_train: int
+    n_params: int
+    wall_time_s: float
+    samples_per_s: float
+    train_acc: float
+    train_loss: float
+    val_acc: float | None
+    val_loss: float | None
+    best_val_acc: float | None
+    best_epoch: int | None
+    stopped_early: bool
+    diagnosis: Diagnosis
+    config: dict[str, Any] = field(default_factory=dict)
+    test_acc: float | None = None
+    model: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def gap(self) -> float | None:
+        """Train accuracy minus validation accuracy (positive = overfitting gap)."""
+        return None if self.val_acc is None else self.train_acc - self.val_acc
+
+    @property
+    def verdict(self) -> str:
+        return self.diagnosis.verdict
+
+    def summary(self) -> str:
+        val = "" if self.val_acc is None else f", val {self.val_acc:.1%}"
+        return (
+            f"{self.name}: {self.epochs} epochs in {self.wall_time_s:.1f} s "
+            f"({self.samples_per_s:,.0f} samples/s) — train {self.train_acc:.1%}{val} "
+            f"→ {self.diagnosis.verdict}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (no model; diagnosis flattened)."""
+        d = asdict(self)
+        d.pop("model", None)
+        d["diagnosis"] = {
+            "verdict": self.diagnosis.verdict,
+            "reason": self.diagnosis.reason,
+            "numbers": self.diagnosis.numbers,
+        }
+        d["gap"] = self.gap
+        return d
+
+
+class _EpochLine(keras.callbacks.Callback):
+    """Prints one short line per epoch instead of a progress bar."""
+
+    def __init__(self, name: str, epochs: int):
+        super().__init__()
+        self.name, self.epochs = name, epochs
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        parts = [f"{self.name} epoch {epoch + 1:>3}/{self.epochs}"]
+        for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            if key in logs:
+                v = logs[key]
+                parts.append(f"{key} {v:.2%}" if "acc" in key else f"{key} {v:.4f}")
+        print("  ".join(parts), flush=True)
+
+
+def _targets(y: np.ndarray, loss: str) -> np.ndarray:
+    return keras.utils.to_categorical(y, 10) if loss == "mse" else y
+
+
+def compile_model(
+    model: keras.Model,
+    optimizer="adam",
+    learning_rate: float | None = None,
+    loss: str = "crossentropy",
+) -> keras.Model:
+    """Compile with a fresh optimizer (by name or instance) and an accuracy metric.
+
+    ``loss="crossentropy"`` uses integer labels; ``loss="mse"`` uses one-hot targets (the
+    mistake lesson 01 measures). Metrics are passed by keyword: the third positional argument
+    of Keras 3's ``compile`` is ``loss_weights``.
+    """
+    if loss not in LOSSES:
+        raise ValueError(f"Unknown loss {loss!r}; choose one of {', '.join(LOSSES)}.")
+    if isinstance(optimizer, str):
+        optimizer = make_optimizer(optimizer, learning_rate)
+    elif learning_rate is not None:
+        raise ValueError("Pass learning_rate only with an optimizer name, not an instance.")
+    if loss == "mse":
+        model.compile(
+            optimizer=optimizer,
+            loss=keras.losses.MeanSquaredError(),
+            metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+        )
+    else:
+        model.compile(
+            optimizer=optimizer,
+            loss=keras.losses.SparseCategoricalCrossentropy(),
+            metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+        )
+    return model
+
+
+def train(
+    model: keras.Model,
+    split: Split,
+    *,
+    epochs: int,
+    batch_size: int = 128,
+    optimizer: Any = "adam",
+    learning_rate: float | None = None,
+    loss: str = "crossentropy",
+    early_stopping: int | None = None,
+    restore_best_weights: bool = True,
+    class_weight: dict[int, float] | None = None,
+    verbose: str = "summary",
+    name: str | None = None,
+    callbacks: list | None = None,
+) -> RunRecord:
+    """Fit ``model`` on ``split.x_train`` with ``split.x_val`` as validation, then measure it.
+
+    Args:
+        epochs: maximum number of epochs.
+        optimizer: a name from :data:`helpers.models.OPTIMIZERS` or a Keras optimizer.
+        early_stopping: patience in epochs on the validation loss (None: off); with
+            ``restore_best_weights`` the best epoch's weights are kept.
+        verbose: "quiet", "summary" (one line at the end) or "epoch" (one line per epoch).
+
+    Training stops at once if the loss becomes NaN (a diverged run). Train accuracy is
+    re-measured after fitting in inference mode.
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive int, got {epochs!r}.")
+    if verbose not in VERBOSITY:
+        raise ValueError(f"verbose must be one of {', '.join(VERBOSITY)}, got {verbose!r}.")
+    name = name or model.name
+    compile_model(model, optimizer, learning_rate, loss)
+    cbs = [keras.callbacks.TerminateOnNaN(), *(callbacks or [])]
+    if early_stopping is not None:
+        cbs.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss",
+                patience=int(early_stopping),
+                restore_best_weights=restore_best_weights,
+            )
+        )
+    if verbose == "epoch":
+        cbs.append(_EpochLine(name, epochs))
+    has_val = split.x_val is not None and len(split.x_val) > 0
+    val_data = (split.x_val, _targets(split.y_val, loss)) if has_val else None
+
+    start = time.perf_counter()
+    hist = model.fit(
+        split.x_train,
+        _targets(split.y_train, loss),
+        epochs=epochs,
+        batch_size=batch_size,
+        validation_data=val_data,
+        class_weight=class_weight,
+        callbacks=cbs,
+        verbose=0,
+        shuffle=True,
+    )
+    wall = time.perf_counter() - start
+    history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+    epochs_run = len(history.get("loss", []))
+
+    train_m = evaluate(model, split.x_train, split.y_train, loss=loss)
+    val_m = evaluate(model, split.x_val, split.y_val, loss=loss) if has_val else None
+    val_curve = history.get("val_accuracy")
+    best_epoch = int(np.nanargmax(val_curve)) + 1 if val_curve else None
+    record = RunRecord(
+        name=name,
+        history=history,
+        epochs=epochs_run,
+        n_train=len(split.y_train),
+        n_params=int(model.count_params()),
+        wall_time_s=wall,
+        samples_per_s=len(split.y_train) * epochs_run / wall if wall > 0 else math.nan,
+        train_acc=train_m["accuracy"],
+        train_loss=train_m["loss"],
+        val_acc=val_m["accuracy"] if val_m else None,
+        val_loss=val_m["loss"] if val_m else None,
+        best_val_acc=max(val_curve) if val_curve else None,
+        best_epoch=best_epoch,
+        stopped_early=epochs_run < epochs,
+        diagnosis=diagnose(history, train_m["accuracy"], val_m["accuracy"] if val_m else None),
+        config={
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "loss": loss,
+            "optimizer": optimizer if isinstance(optimizer, str) else type(optimizer).__name__,
+            "learning_rate": learning_rate,
+            "early_stopping": early_stopping,
+        },
+        model=model,
+    )
+    if verbose != "quiet":
+        print(record.summary(), flush=True)
+    return record
+
+
+def evaluate(
+    model: keras.Model,
+    x: np.ndarray,
+    y: np.ndarray,
+    loss: str = "crossentropy",
+    batch_size: int = 1024,
+) -> dict[str, float]:
+    """Loss and accuracy of ``model`` on ``(x, y)`` in inference mode."""
+    if not getattr(model, "compiled", False) or model.optimizer is None:
+        compile_model(model, loss=loss)
+    values = model.evaluate(
+        x, _targets(y, loss), batch_size=batch_size, verbose=0, return_dict=True
+    )
+    return {"loss": float(values["loss"]), "accuracy": float(values["accuracy"])}
+
+
+def predict_proba(model: keras.Model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """Class probabilities, shape (N, 10)."""
+    return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
+
+
+def evaluate_on_test(run: RunRecord, x_test: np.ndarray, y_test: np.ndarray) -> float:
+    """Accuracy on the test split, stored in ``run.test_acc``. Call once, after every choice
+    about the model is made: the test split must never choose a model."""
+    if run.model is None:
+        raise ValueError(f"run {run.name!r} has no model attached.")
+    run.test_acc = evaluate(run.model, x_test, y_test, loss=run.config.get("loss", "crossentropy"))[
+        "accuracy"
+    ]
+    return run.test_acc
+
+
+BuildFn = Callable[[], keras.Model]

@@ -1,0 +1,62 @@
+"""Re-execute lesson notebooks IN PLACE at the workshop profile and clean their metadata.
+
+This is how the committed outputs (which nbval compares) are produced:
+    python scripts/refresh_outputs.py notebooks/01_underfitting.ipynb [...]
+Results files go to build/refresh/, not to your own runs. Execution timings, papermill
+metadata and widget state are dropped; kernelspec is pinned to python3.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
+def clean(nb: nbformat.NotebookNode) -> None:
+    """Drop per-run metadata noise so diffs show only real changes."""
+    for key in ("papermill", "widgets", "execution"):
+        nb.metadata.pop(key, None)
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    for cell in nb.cells:
+        for key in ("execution", "papermill", "collapsed", "scrolled"):
+            cell.metadata.pop(key, None)
+
+
+def refresh(path: Path) -> float:
+    nb = nbformat.read(path, as_version=4)
+    os.environ["COURSE_PROFILE"] = "workshop"
+    os.environ.setdefault("COURSE_BUILD_DIR", str(ROOT / "build" / "refresh"))
+    start = time.perf_counter()
+    NotebookClient(
+        nb,
+        timeout=900,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
+    seconds = time.perf_counter() - start
+    clean(nb)
+    nbformat.write(nb, path)
+    return seconds
+
+
+def main(paths: list[str]) -> int:
+    if not paths:
+        print(__doc__)
+        return 2
+    for p in paths:
+        seconds = refresh(Path(p))
+        print(f"{p}: executed in {seconds:.1f} s and cleaned", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

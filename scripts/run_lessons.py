@@ -1,0 +1,103 @@
+"""Run every lesson notebook with papermill at a profile, into build/lessons/<profile>-seed<N>/.
+
+Usage: python scripts/run_lessons.py [--profile workshop] [--seed 0] [--only 01 03]
+
+A previous run's folder is kept (renamed with its time stamp), never overwritten. Prints the
+wall time of each notebook (kernel start included) and writes timings.json beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from helpers.lesson import ParameterError  # noqa: E402
+from helpers.notebooks import check_papermill_parameters, lesson_notebooks  # noqa: E402
+from helpers.paths import build_dir  # noqa: E402
+from helpers.profiles import PROFILES  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profile", default="workshop", help=f"one of {', '.join(PROFILES)}")
+    parser.add_argument("--seed", default="0", help="non-negative integer seed")
+    parser.add_argument("--only", nargs="*", default=None, help="lesson number prefixes")
+    parser.add_argument("--out", default=None, help="output folder (default build/lessons/...)")
+    args = parser.parse_args(argv)
+    if not args.seed.isdigit():
+        parser.error(f"--seed must be a non-negative integer, got {args.seed!r}")
+    seed = int(args.seed)
+    notebooks = lesson_notebooks()
+    if args.only:
+        notebooks = [nb for nb in notebooks if nb.name[:2] in args.only]
+        if not notebooks:
+            parser.error(f"--only {args.only} matches no lesson in notebooks/")
+    params = {"PROFILE": args.profile, "SEED": seed}
+    try:
+        for nb in notebooks:
+            check_papermill_parameters(nb, params)
+    except ParameterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    import papermill as pm
+
+    out = Path(args.out) if args.out else build_dir() / "lessons" / f"{args.profile}-seed{seed}"
+    if out.exists() and any(out.iterdir()):
+        stamp = datetime.fromtimestamp(out.stat().st_mtime).strftime("%Y%m%d-%H%M%S")
+        kept = out.with_name(f"{out.name}.{stamp}")
+        out.rename(kept)
+        print(f"Previous run kept in {kept}")
+    out.mkdir(parents=True, exist_ok=True)
+    os.environ["COURSE_OUTPUT_DIR"] = str(out)
+    timings, failed = {}, []
+    for nb in notebooks:
+        start = time.perf_counter()
+        try:
+            pm.execute_notebook(
+                str(nb),
+                str(out / nb.name),
+                parameters=params,
+                cwd=str(nb.parent),
+                kernel_name="python3",
+                progress_bar=False,
+            )
+            status = "ok"
+        except pm.PapermillExecutionError as exc:
+            status = f"FAILED: {exc.ename}: {exc.evalue}"
+            failed.append(nb.name)
+        timings[nb.name] = round(time.perf_counter() - start, 1)
+        print(f"{nb.name:<32} {timings[nb.name]:7.1f} s  {status}", flush=True)
+    (out / "timings.json").write_text(
+        json.dumps(
+            {
+                "profile": args.profile,
+                "seed": seed,
+                "cpu_count": os.cpu_count(),
+                "seconds": timings,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(f"Executed notebooks, results and timings are in {out}")
+    if failed:
+        print(
+            f"{len(failed)} lesson(s) failed: {', '.join(failed)} (open the executed copy to "
+            "see the error)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

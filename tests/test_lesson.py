@@ -1,0 +1,152 @@
+"""Parameters, profiles, the Lesson object, results files and plots."""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import helpers  # noqa: E402
+from helpers import plots, profiles, results  # noqa: E402
+from helpers.lesson import Lesson, ParameterError, check_parameters, check_version  # noqa: E402
+
+GOOD = {"PROFILE": "smoke", "SEED": 0, "DATA_SOURCE": None}
+
+
+def test_parameters_accepts_the_three():
+    assert check_parameters({**GOOD, "os": object(), "In": []}) == GOOD
+
+
+@pytest.mark.parametrize(
+    ("namespace", "message"),
+    [
+        ({**GOOD, "PROFLE": "full"}, "Unknown parameter 'PROFLE' \\(did you mean 'PROFILE'\\?\\)"),
+        ({**GOOD, "EPOCHS": 3}, "Unknown parameter 'EPOCHS'.*takes: PROFILE"),
+        ({**GOOD, "PROFILE": "fast"}, "PROFILE must be one of smoke, workshop, full; got 'fast'"),
+        ({**GOOD, "SEED": "3"}, "SEED must be a non-negative int; got '3' \\(str\\)"),
+        ({**GOOD, "SEED": True}, "SEED must be a non-negative int"),
+        ({**GOOD, "DATA_SOURCE": 5}, "DATA_SOURCE must be None or a string"),
+        ({"PROFILE": "smoke"}, "SEED, DATA_SOURCE not defined"),
+    ],
+)
+def test_parameter_errors(namespace, message):
+    with pytest.raises(ParameterError, match=message):
+        check_parameters(namespace)
+
+
+def test_profiles_are_strict():
+    with pytest.raises(ValueError, match="Unknown profile 'fulll'. Choose one of: smoke, workshop"):
+        profiles.get_profile("fulll")
+    with pytest.raises(TypeError, match="PROFILE must be a string"):
+        profiles.get_profile(3)
+    with pytest.raises(ValueError, match="Unknown lesson"):
+        profiles.lesson_config("99_nope", "smoke")
+    cfg = profiles.lesson_config("01_underfitting", "workshop")
+    assert cfg.epochs == cfg["epochs"] and cfg.profile.assert_claims
+    with pytest.raises(AttributeError, match="has no setting 'epoch'"):
+        _ = cfg.epoch
+
+
+def test_every_lesson_has_the_same_keys_in_every_profile():
+    for lesson, by_profile in profiles.LESSON_SETTINGS.items():
+        assert set(by_profile) == set(profiles.PROFILES), lesson
+        keys = {p: set(v) for p, v in by_profile.items()}
+        assert len({frozenset(k) for k in keys.values()}) == 1, (lesson, keys)
+
+
+def test_check_version():
+    check_version(helpers.__version__.rsplit(".", 1)[0])
+    with pytest.raises(RuntimeError, match="make setup"):
+        check_version("9.9")
+
+
+def test_lesson_end_to_end_smoke(isolated_env, capsys):
+    lesson = helpers.start_lesson("01_underfitting", dict(GOOD))
+    assert "profile smoke" in capsys.readouterr().out
+    lesson.load_data()
+    split = lesson.split(train_size=200)
+    assert len(split.y_train) == 200 and len(split.y_val) == 800
+    run = lesson.train("lin", helpers.build_linear, split, epochs=1, verbose="quiet")
+    lesson.claim("c1", "one epoch was run", run.epochs == 1, epochs=run.epochs)
+    lesson.claim("c2", "impossible", False)
+    acc = lesson.evaluate_test(run)
+    assert 0 < acc <= 1
+    with pytest.raises(ValueError, match="already evaluated"):
+        lesson.evaluate_test(run)
+    table = lesson.finish()  # smoke: reported, not asserted
+    out = capsys.readouterr().out
+    assert "[FAILS] impossible" in out and "reported, not asserted (1/2 hold)" in out
+    assert list(table["run"]) == ["lin"] and "test_acc" in table
+    path = isolated_env / "build" / "lessons" / "smoke-seed0" / "01_underfitting.json"
+    saved = json.loads(path.read_text())
+    assert saved["profile"] == "smoke" and saved["data"]["source"] == "embedded"
+    assert saved["claims"][0]["holds"] is True and saved["runs"][0]["name"] == "lin"
+    lesson.finish()  # a re-run keeps the previous results
+    assert path.with_suffix(".prev.json").exists()
+    assert "previous results kept" in capsys.readouterr().out
+    model_path = lesson.save_model(run)
+    assert model_path.suffix == ".keras" and model_path.exists()
+
+
+def test_workshop_profile_asserts_claims(isolated_env):
+    lesson = Lesson("01_underfitting", "workshop", 0)
+    lesson.claim("x", "a claim that fails", False, value=0.5)
+    with pytest.raises(AssertionError, match="a claim that fails \\(value=0.5\\)"):
+        lesson.finish()
+
+
+def test_split_too_large(isolated_env):
+    lesson = Lesson("01_underfitting", "smoke", 0)
+    lesson.load_data()
+    with pytest.raises(ValueError, match="more than the 3200"):
+        lesson.split(train_size=5000)
+
+
+def test_save_json_keeps_previous(tmp_path):
+    p = tmp_path / "r.json"
+    assert results.save_json(p, {"a": np.float32(1.5), "b": float("nan")}) is None
+    backup = results.save_json(p, {"a": 2})
+    assert json.loads(backup.read_text()) == {"a": 1.5, "b": None}
+    assert json.loads(p.read_text()) == {"a": 2}
+
+
+def test_plots_have_titles_and_labels(tiny_images):
+    x, y = tiny_images
+
+    class FakeRun:
+        name = "r"
+        history = {
+            "accuracy": [0.5, 0.7],
+            "val_accuracy": [0.4, 0.6],
+            "loss": [1, 0.5],
+            "val_loss": [1.1, 0.7],
+        }
+
+    colors = plots.RunColors()
+    assert colors.color("a") == colors.color("a") != colors.color("b")
+    figs = [
+        plots.learning_curves([FakeRun()], "accuracy", colors),
+        plots.learning_curves([FakeRun()], "loss"),
+        plots.confusion_matrix(y, y),
+        plots.digits_per_class(x, y, per_class=3),
+        plots.worst_mistakes(x, y, np.eye(10)[(y + 1) % 10] * 0.9 + 0.01, n=4),
+        plots.comparison_bars(
+            results.runs_table([]).assign(run=["a"], train_acc=[1.0], val_acc=[0.9])
+        ),
+    ]
+    for fig in figs:
+        ax = fig.axes[0]
+        assert ax.get_title() or fig._suptitle.get_text()
+        if ax.get_xlabel() == "" and fig._suptitle is not None:
+            continue  # image grids: the title is the suptitle, axes carry captions
+        assert ax.get_xlabel() and ax.get_ylabel()
+        plt.close(fig)
+    with pytest.raises(ValueError, match="metric must be"):
+        plots.learning_curves([FakeRun()], "f1")
+    with pytest.raises(ValueError, match="no mistakes"):
+        plots.worst_mistakes(x, y, np.eye(10)[y])
