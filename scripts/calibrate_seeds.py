@@ -1,0 +1,67 @@
+"""Run one lesson at a profile for several seeds and tabulate its claims' measured numbers.
+
+Usage: python scripts/calibrate_seeds.py notebooks/01_underfitting.ipynb [--seeds 0 1 2 3 4]
+       [--profile workshop]
+
+Use it to choose claim thresholds that hold for every seed. Writes
+build/calibration/<lesson>/<profile>.json (previous file kept) and prints one row per seed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from helpers.paths import build_dir  # noqa: E402
+from helpers.results import save_json  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebook", type=Path)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    parser.add_argument("--profile", default="workshop")
+    args = parser.parse_args(argv)
+    import papermill as pm
+
+    lesson = args.notebook.stem
+    out_root = build_dir() / "calibration" / lesson
+    rows = []
+    for seed in args.seeds:
+        out = out_root / f"{args.profile}-seed{seed}"
+        out.mkdir(parents=True, exist_ok=True)
+        os.environ["COURSE_OUTPUT_DIR"] = str(out)
+        start = time.perf_counter()
+        error = None
+        try:
+            pm.execute_notebook(str(args.notebook), str(out / args.notebook.name),
+                                parameters={"PROFILE": args.profile, "SEED": seed},
+                                cwd=str(args.notebook.parent), kernel_name="python3",
+                                progress_bar=False)
+        except pm.PapermillExecutionError as exc:
+            error = f"{exc.ename}: {exc.evalue}"[:300]
+        seconds = time.perf_counter() - start
+        result_file = out / f"{lesson}.json"
+        claims = json.loads(result_file.read_text())["claims"] if result_file.exists() else []
+        rows.append({"seed": seed, "seconds": round(seconds, 1), "error": error,
+                     "claims": claims})
+        print(f"seed {seed}: {seconds:.0f} s {'ERROR ' + error if error else ''}", flush=True)
+        for c in claims:
+            nums = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                             for k, v in c["measured"].items())
+            print(f"   [{'ok' if c['holds'] else 'FAIL'}] {c['key']}: {nums}", flush=True)
+    save_json(out_root / f"{args.profile}.json", {"lesson": lesson, "profile": args.profile,
+                                                  "rows": rows})
+    print(f"Saved {out_root / (args.profile + '.json')}")
+    return 0 if all(r["error"] is None for r in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
