@@ -21,12 +21,15 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 @contextlib.contextmanager
 def _stderr_to_tempfile():
+    # Always file descriptor 2, where TensorFlow's C++ code writes. (In a Jupyter kernel
+    # sys.stderr is ipykernel's stream, whose fileno() is not fd 2.)
+    fd = 2
     try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):  # no real fd (some IDE consoles)
+        sys.stderr.flush()
+        os.fstat(fd)
+    except (AttributeError, OSError, ValueError):  # no fd 2 at all (some embedded consoles)
         yield None
         return
-    sys.stderr.flush()
     saved = os.dup(fd)
     with tempfile.TemporaryFile(mode="w+b") as tmp:
         os.dup2(tmp.fileno(), fd)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -67,8 +67,10 @@ class RunRecord:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (no model; diagnosis flattened)."""
-        d = asdict(self)
-        d.pop("model", None)
+        # not dataclasses.asdict: it would deep-copy the attached Keras model
+        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "model"}
+        d["history"] = {k: list(v) for k, v in self.history.items()}
+        d["config"] = dict(self.config)
         d["diagnosis"] = {
             "verdict": self.diagnosis.verdict,
             "reason": self.diagnosis.reason,
