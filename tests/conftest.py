@@ -1,18 +1,9 @@
-"""Shared fixtures; also makes nbval ignore stderr (TensorFlow writes notices there)."""
+"""Shared fixtures for the unit tests (the nbval stderr rule is in the root conftest.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-
-
-def pytest_collectstart(collector):
-    # nbval compares stdout and stderr separately; stderr carries library notices whose text
-    # changes between versions, so only stdout and rich outputs are compared.
-    if collector.path is not None and collector.path.suffix == ".ipynb":
-        skip = getattr(collector, "skip_compare", None)
-        if skip is not None and "stderr" not in skip:
-            collector.skip_compare = (*skip, "stderr")
 
 
 @pytest.fixture
