@@ -48,7 +48,7 @@ smoke: $(STAMP)  ## execute every notebook at the smoke profile (papermill) + pa
 
 nbval: $(STAMP)  ## re-run the committed notebooks (workshop profile) and compare their outputs
 	COURSE_BUILD_DIR=$(TEST_BUILD) COURSE_PROFILE=workshop $(BIN)/python -m pytest -q --nbval \
-	  --sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600 notebooks/
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600 notebooks/
 
 lint: $(STAMP)  ## ruff on helpers, tests, scripts and notebooks
 	$(BIN)/ruff check helpers tests scripts notebooks
