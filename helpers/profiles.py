@@ -185,9 +185,40 @@ LESSON_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         },
     },
     "06_regularization": {
-        "smoke": {"train_size": 500, "epochs": 2},
-        "workshop": {"train_size": 1000, "epochs": 40},
-        "full": {"train_size": 5000, "epochs": 40},
+        # one MLP (hidden) on one small training set; dropout_rates: hidden-layer dropout runs
+        # (the last is the "main" one); weight_decay is AdamW's (shrink per step = lr × wd, so
+        # it scales with the number of steps: 1000 digits × 40 epochs = 320 steps);
+        # input_dropout + the last dropout rate = the combination.
+        "smoke": {
+            "train_size": 500,
+            "epochs": 3,
+            "hidden": [256, 256],
+            "dropout_rates": [0.2, 0.5],
+            "l2": 1e-3,
+            "weight_decay": 3.0,
+            "patience": 1,
+            "input_dropout": 0.2,
+        },
+        "workshop": {
+            "train_size": 1000,
+            "epochs": 40,
+            "hidden": [256, 256],
+            "dropout_rates": [0.2, 0.5],
+            "l2": 1e-3,
+            "weight_decay": 3.0,
+            "patience": 5,
+            "input_dropout": 0.2,
+        },
+        "full": {
+            "train_size": 5000,
+            "epochs": 40,
+            "hidden": [256, 256],
+            "dropout_rates": [0.2, 0.5],
+            "l2": 1e-3,
+            "weight_decay": 0.6,
+            "patience": 5,
+            "input_dropout": 0.2,
+        },
     },
     "07_capstone": {
         "smoke": {
