@@ -115,8 +115,8 @@ LESSON_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         "smoke": {
             "train_size": 1000,
             "epochs": 2,
-            "lrs": [1e-5, 1e-3, 1.0],
-            "batch_sizes": [16, 1024],
+            "lrs": [1e-3, 1.0],
+            "batch_sizes": [1024],
             "optimizers": ["sgd", "adam"],
             "repeat_seeds": 1,
             "tuner_trials": 1,
@@ -124,7 +124,7 @@ LESSON_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
             "cv_folds": 2,
             "cv_epochs": 2,
             "cv_widths": [32],
-            "partitions": 50,
+            "partitions": 20,
         },
         "workshop": {
             "train_size": None,
