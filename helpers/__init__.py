@@ -12,6 +12,9 @@ The notebooks use :func:`start_lesson` and the small modules below:
 - :mod:`helpers.diagnosis` — verdict from learning curves
 - :mod:`helpers.plots` — learning curves, confusion matrix, digit grids, mistakes, bars
 - :mod:`helpers.results` — tables and JSON results
+- :mod:`helpers.overfitting` — loss turn-up, gap vs size, selection bias (lesson 02)
+- :mod:`helpers.layer_stats` — per-layer activation/gradient statistics, dead units (lesson 05)
+- :mod:`helpers.notebooks` — find lessons, check papermill parameters before a run
 """
 
 from helpers import _tf  # noqa: F401  (must come first: quiet TensorFlow import)
