@@ -14,6 +14,7 @@ The notebooks use :func:`start_lesson` and the small modules below:
 - :mod:`helpers.results` — tables and JSON results
 - :mod:`helpers.overfitting` — loss turn-up, gap vs size, selection bias (lesson 02)
 - :mod:`helpers.layer_stats` — per-layer activation/gradient statistics, dead units (lesson 05)
+- :mod:`helpers.regularization` — loss gap without the L2 penalty, early-stopping replay (lesson 06)
 - :mod:`helpers.notebooks` — find lessons, check papermill parameters before a run
 """
 
