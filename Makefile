@@ -13,10 +13,11 @@ SEED    ?= 0
 # Test runs write their results here, never over a learner's own runs in build/lessons.
 TEST_BUILD := build/test-runs
 
-.PHONY: help setup lab lessons test unit smoke nbval lint data outputs lock clean clean-all
+.PHONY: help setup lab lessons handouts student doctor report bench test unit smoke nbval e2e lint \
+        data outputs lock clean clean-all
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' 2>/dev/null || { \
@@ -38,17 +39,35 @@ lab: $(STAMP)  ## start JupyterLab on 127.0.0.1 with the course kernel
 lessons: $(STAMP)  ## run every lesson with papermill into build/lessons/ (PROFILE=workshop SEED=0)
 	$(BIN)/python scripts/run_lessons.py --profile $(PROFILE) --seed $(SEED)
 
-test: unit smoke nbval  ## everything CI runs: unit tests, smoke-profile lessons, nbval on committed notebooks
+handouts: $(STAMP)  ## HTML (+ PDF with Chromium) handouts of the executed lessons into build/handouts/ (FROM=folder)
+	$(BIN)/python scripts/make_handouts.py $(if $(FROM),--from $(FROM),)
+
+student: $(STAMP)  ## student copies (solutions replaced by stubs, outputs cleared) into build/student/
+	$(BIN)/python scripts/make_student.py
+
+doctor: $(STAMP)  ## check this machine: versions, cores, data source, expected time per lesson
+	$(BIN)/python -m helpers.doctor
+
+report: $(STAMP)  ## claims ledger from the results of executed lessons into build/report.md/.html
+	$(BIN)/python scripts/make_report.py
+
+bench: $(STAMP)  ## benchmarks: notebook wall times per profile, training throughput, peak memory
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+
+test: unit smoke nbval e2e  ## everything CI runs: unit, notebook execution, nbval, JupyterLab in Chromium
 
 unit: $(STAMP)  ## helpers unit tests (fast, offline)
-	COURSE_BUILD_DIR=$(TEST_BUILD) $(BIN)/python -m pytest -m "not notebooks" -q
+	COURSE_BUILD_DIR=$(TEST_BUILD) $(BIN)/python -m pytest -m "not notebooks and not browser" -q
 
-smoke: $(STAMP)  ## execute every notebook at the smoke profile (papermill) + parameter checks
+smoke: $(STAMP)  ## execute notebooks with papermill: smoke profile, student copies, reproducibility
 	COURSE_BUILD_DIR=$(TEST_BUILD) $(BIN)/python -m pytest -m notebooks -q
 
 nbval: $(STAMP)  ## re-run the committed notebooks (workshop profile) and compare their outputs
 	COURSE_BUILD_DIR=$(TEST_BUILD) COURSE_PROFILE=workshop $(BIN)/python -m pytest -q --nbval \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600 notebooks/
+
+e2e: $(STAMP)  ## JupyterLab end to end in headless Chromium (skips, saying why, without Chromium)
+	COURSE_BUILD_DIR=$(TEST_BUILD) $(BIN)/python -m pytest -m browser -q -rs
 
 lint: $(STAMP)  ## ruff on helpers, tests, scripts and notebooks
 	$(BIN)/ruff check helpers tests scripts notebooks
