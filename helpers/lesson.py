@@ -213,6 +213,7 @@ class Lesson:
             else {
                 "source": src.source,
                 "description": src.description,
+                "location": src.location,
                 "verified": src.verified,
                 "n_train": len(src.y_train),
                 "n_test": len(src.y_test),

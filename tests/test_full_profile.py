@@ -1,0 +1,154 @@
+"""Full-profile readiness without the network: `MNIST_PATH` points at a small file in the Keras
+``mnist.npz`` layout (real digits from the embedded set, checksum check explicitly bypassed with
+``MNIST_SKIP_CHECKSUM=1``) and ``scripts/run_lessons.py --profile full`` — what
+``make lessons PROFILE=full`` runs — executes one lesson end to end on it.
+
+The lesson is 08_class_imbalance: its full settings take the whole training part
+(``train_size=None``), so they work on a small file, and it runs in well under a minute.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import inspect
+import json
+from pathlib import Path
+from types import ModuleType
+
+import nbformat
+import numpy as np
+import pytest
+from sklearn.model_selection import train_test_split
+
+from helpers.data import KERAS_NPZ_SHA256, DataError, load_mnist
+from helpers.lesson import Lesson
+from helpers.paths import repo_root
+from helpers.profiles import LESSON_SETTINGS, lesson_config
+from helpers.results import load_json
+
+pytestmark = pytest.mark.notebooks
+
+LESSON = "08_class_imbalance"
+FIXTURE_TRAIN, FIXTURE_TEST = 2500, 500  # not the embedded 4,000/1,000: a fallback would show
+OFFICIAL_TRAIN = 60_000  # digits in the official MNIST training split
+
+
+@pytest.fixture(scope="module")
+def mnist_npz(tmp_path_factory) -> Path:
+    """A stratified 2,500/500 sample of the embedded digits saved like Keras's mnist.npz."""
+    data = load_mnist("embedded", verify=True)
+    x_tr, _, y_tr, _ = train_test_split(
+        data.x_train, data.y_train, train_size=FIXTURE_TRAIN, stratify=data.y_train, random_state=0
+    )
+    x_te, _, y_te, _ = train_test_split(
+        data.x_test, data.y_test, train_size=FIXTURE_TEST, stratify=data.y_test, random_state=0
+    )
+    path = tmp_path_factory.mktemp("mnist") / "mnist.npz"
+    np.savez(
+        path,
+        x_train=x_tr.astype(np.uint8),
+        y_train=y_tr.astype(np.uint8),
+        x_test=x_te.astype(np.uint8),
+        y_test=y_te.astype(np.uint8),
+    )
+    return path
+
+
+@pytest.fixture
+def full_env(mnist_npz, tmp_path, monkeypatch) -> Path:
+    """MNIST_PATH at the fixture, checksum check bypassed, an empty Keras cache."""
+    monkeypatch.setenv("MNIST_PATH", str(mnist_npz))
+    monkeypatch.setenv("MNIST_SKIP_CHECKSUM", "1")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.delenv("COURSE_PROFILE", raising=False)
+    # run_lessons.main sets COURSE_OUTPUT_DIR itself; setting it here first makes monkeypatch
+    # restore the test process's value afterwards.
+    monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path / "unused"))
+    return tmp_path
+
+
+def _run_lessons_script() -> ModuleType:
+    path = repo_root() / "scripts" / "run_lessons.py"
+    spec = importlib.util.spec_from_file_location("run_lessons", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _stdout(notebook: nbformat.NotebookNode) -> str:
+    return "".join(
+        o.get("text", "")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for o in cell.get("outputs", [])
+        if o.get("name") == "stdout"
+    )
+
+
+def test_fixture_without_the_bypass_fails_the_checksum(mnist_npz, monkeypatch, tmp_path):
+    monkeypatch.setenv("MNIST_PATH", str(mnist_npz))
+    monkeypatch.delenv("MNIST_SKIP_CHECKSUM", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    with pytest.raises(DataError) as info:
+        load_mnist("auto")
+    message = str(info.value)
+    actual = hashlib.sha256(mnist_npz.read_bytes()).hexdigest()
+    assert str(mnist_npz) in message
+    assert f"its sha256 is {actual}, expected {KERAS_NPZ_SHA256}" in message
+
+
+def test_fixture_with_the_bypass_loads_unverified(full_env, mnist_npz):
+    data = load_mnist("auto")
+    assert (data.source, data.location, data.verified) == ("npz", str(mnist_npz), False)
+    assert (len(data.y_train), len(data.y_test)) == (FIXTURE_TRAIN, FIXTURE_TEST)
+    assert data.notes == ()  # MNIST_PATH is explicit: no fallback to the embedded set
+    assert "NOT verified" in data.card()
+
+
+def test_full_sizes_fit_the_official_training_part():
+    """Every size a lesson's full settings ask for fits the official 60,000 training digits
+    minus the validation part that Lesson.split carves off."""
+    val_fraction = inspect.signature(Lesson.split).parameters["val_fraction"].default
+    available = int(OFFICIAL_TRAIN * (1 - val_fraction))
+    too_big = {}
+    for lesson in LESSON_SETTINGS:
+        for key, value in lesson_config(lesson, "full").items():
+            if key.endswith("_size") and "batch" not in key:
+                sizes = [value]
+            elif key == "sizes":
+                sizes = list(value)
+            else:
+                continue
+            too_big.update({f"{lesson}.{key}": s for s in sizes if s is not None and s > available})
+    assert not too_big, f"full-profile sizes above the {available} training digits: {too_big}"
+
+
+def test_make_lessons_profile_full_runs_a_lesson_on_mnist_path(full_env, mnist_npz, capsys):
+    out = full_env / "lessons"
+    code = _run_lessons_script().main(
+        ["--profile", "full", "--only", LESSON[:2], "--out", str(out)]
+    )
+    printed = capsys.readouterr()
+    assert code == 0, printed.out + printed.err
+    assert f"{LESSON}.ipynb" in printed.out and "ok" in printed.out
+
+    results = load_json(out / f"{LESSON}.json")
+    assert (results["lesson"], results["profile"], results["seed"]) == (LESSON, "full", 0)
+    assert results["settings"] == json.loads(json.dumps(dict(lesson_config(LESSON, "full"))))
+    data = results["data"]
+    assert (data["source"], data["verified"], data["notes"]) == ("npz", False, [])
+    assert (data["n_train"], data["n_test"]) == (FIXTURE_TRAIN, FIXTURE_TEST)
+    assert results["runs"] and all(r["history"]["loss"] for r in results["runs"])
+    assert all(isinstance(c["holds"], bool) and c["measured"] for c in results["claims"])
+
+    notebook = nbformat.read(out / f"{LESSON}.ipynb", as_version=4)
+    printed_by_kernel = _stdout(notebook)
+    assert str(mnist_npz) in printed_by_kernel  # the data card names the file it loaded
+    assert "NOT verified (checksum check bypassed)" in printed_by_kernel
+    last = "".join(o.get("text", "") for o in notebook.cells[-1].get("outputs", []))
+    assert "full profile: claims are reported, not asserted" in last
+
+    timings = json.loads((out / "timings.json").read_text())
+    assert timings["profile"] == "full" and list(timings["seconds"]) == [f"{LESSON}.ipynb"]
