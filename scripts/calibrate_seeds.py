@@ -41,24 +41,30 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         error = None
         try:
-            pm.execute_notebook(str(args.notebook), str(out / args.notebook.name),
-                                parameters={"PROFILE": args.profile, "SEED": seed},
-                                cwd=str(args.notebook.parent), kernel_name="python3",
-                                progress_bar=False)
+            pm.execute_notebook(
+                str(args.notebook),
+                str(out / args.notebook.name),
+                parameters={"PROFILE": args.profile, "SEED": seed},
+                cwd=str(args.notebook.parent),
+                kernel_name="python3",
+                progress_bar=False,
+            )
         except pm.PapermillExecutionError as exc:
             error = f"{exc.ename}: {exc.evalue}"[:300]
         seconds = time.perf_counter() - start
         result_file = out / f"{lesson}.json"
         claims = json.loads(result_file.read_text())["claims"] if result_file.exists() else []
-        rows.append({"seed": seed, "seconds": round(seconds, 1), "error": error,
-                     "claims": claims})
+        rows.append({"seed": seed, "seconds": round(seconds, 1), "error": error, "claims": claims})
         print(f"seed {seed}: {seconds:.0f} s {'ERROR ' + error if error else ''}", flush=True)
         for c in claims:
-            nums = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                             for k, v in c["measured"].items())
+            nums = ", ".join(
+                f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                for k, v in c["measured"].items()
+            )
             print(f"   [{'ok' if c['holds'] else 'FAIL'}] {c['key']}: {nums}", flush=True)
-    save_json(out_root / f"{args.profile}.json", {"lesson": lesson, "profile": args.profile,
-                                                  "rows": rows})
+    save_json(
+        out_root / f"{args.profile}.json", {"lesson": lesson, "profile": args.profile, "rows": rows}
+    )
     print(f"Saved {out_root / (args.profile + '.json')}")
     return 0 if all(r["error"] is None for r in rows) else 1
 

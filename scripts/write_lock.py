@@ -20,8 +20,12 @@ MARKERS = {
 
 
 def main() -> int:
-    frozen = subprocess.run([sys.executable, "-m", "pip", "freeze", "--all", "--exclude-editable"],
-                            check=True, capture_output=True, text=True).stdout.splitlines()
+    frozen = subprocess.run(
+        [sys.executable, "-m", "pip", "freeze", "--all", "--exclude-editable"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()
     header = [line for line in LOCK.read_text().splitlines() if line.startswith("#")]
     body = []
     for line in frozen:
@@ -30,10 +34,13 @@ def main() -> int:
         name, version = line.split("==", 1)
         key = name.lower().replace("_", "-")
         if key in ("tensorflow-cpu", "tensorflow"):
-            body.append(f'tensorflow-cpu=={version} ; sys_platform == "linux" and '
-                        'platform_machine == "x86_64"')
-            body.append(f'tensorflow=={version} ; sys_platform != "linux" or '
-                        'platform_machine != "x86_64"')
+            body.append(
+                f'tensorflow-cpu=={version} ; sys_platform == "linux" and '
+                'platform_machine == "x86_64"'
+            )
+            body.append(
+                f'tensorflow=={version} ; sys_platform != "linux" or platform_machine != "x86_64"'
+            )
         elif key in MARKERS:
             body.append(f"{line} ; {MARKERS[key]}")
         else:

@@ -99,7 +99,8 @@ def test_conventions(path):
                 text = out.get("text", "")
                 assert "━━" not in text, f"cell {i}: a Keras progress bar is committed"
                 assert "absl::InitializeLog" not in text and "oneDNN custom" not in text, (
-                    f"cell {i}: TensorFlow start-up logs are committed (re-run `make outputs`)")
+                    f"cell {i}: TensorFlow start-up logs are committed (re-run `make outputs`)"
+                )
 
 
 @pytest.mark.parametrize(
