@@ -31,6 +31,11 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import _nbtools as nbt  # noqa: E402
 
 EXERCISE_TAG = "exercise"
+ANSWER_TAG = "answer"  # a markdown cell right after a solution that discusses its result
+ANSWER_STUB = (
+    "*Discussion of this exercise's result: compare with your own answer in the instructor's "
+    "copy (`notebooks/`) or the handouts (`make handouts`).*"
+)
 STUB = (
     "# Exercise: write your answer here (the exercise is described just above), then run\n"
     "# this cell. The worked solution is in the handouts (make handouts) and in notebooks/."
@@ -62,8 +67,9 @@ class StudentError(Exception):
 def to_student(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, int]:
     """A student copy of ``nb`` (the original is not modified) and its number of exercise cells.
 
-    Solution cells become exercise stubs; papermill's injected-parameters cell is dropped;
-    outputs, execution counts and run metadata are cleared.
+    Solution cells become exercise stubs; markdown cells tagged ``answer`` (the discussion of a
+    solution's result) become a pointer to the instructor's copy; papermill's
+    injected-parameters cell is dropped; outputs, execution counts and run metadata are cleared.
     """
     student = copy.deepcopy(nb)
     cells, stubs = [], 0
@@ -75,6 +81,8 @@ def to_student(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, int]:
             cell.source = STUB
             cell.metadata["tags"] = [*other_tags, EXERCISE_TAG]
             stubs += 1
+        elif cell.cell_type == "markdown" and ANSWER_TAG in nbt.tags(cell):
+            cell.source = ANSWER_STUB
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None

@@ -79,6 +79,28 @@ def test_solutions_become_exercise_stubs_and_everything_run_related_goes():
     assert "papermill" in original.metadata
 
 
+def test_the_discussion_of_a_solution_is_replaced_too():
+    original = lesson("print(base * 2)")
+    discussion = new_markdown_cell("The answer is 42 because 40 + 2 is 42.")
+    discussion.metadata["tags"] = ["answer"]
+    original.cells.insert(6, discussion)
+    student, _ = make_student.to_student(original)
+    texts = [c.source for c in student.cells]
+    assert discussion.source not in texts
+    assert make_student.ANSWER_STUB in texts
+    assert texts.index(make_student.ANSWER_STUB) == texts.index(make_student.STUB) + 1
+    assert original.cells[6].source == discussion.source  # the original is untouched
+
+
+def test_answer_tags_in_the_lessons_sit_right_after_a_solution():
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        cells = nbformat.read(path, as_version=4).cells
+        for i, cell in enumerate(cells):
+            if "answer" in nbt.tags(cell):
+                assert cell.cell_type == "markdown", f"{path.name} cell {i}"
+                assert i > 0 and nbt.is_solution(cells[i - 1]), f"{path.name} cell {i}"
+
+
 def test_no_distinctive_solution_line_is_left():
     original = lesson("print(base)")
     lines = nbt.distinctive_solution_lines(original)
