@@ -234,7 +234,7 @@ def mean_numbers(numbers: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 def aggregate(claim: ArticleClaim, seeds: Sequence[SeedResult]) -> Verdict:
     """All measured seeds agree → that verdict (its condition from the seeds' mean numbers);
-    they disagree → ``depends`` (varies with seed: k of n hold); none measured → not measured."""
+    they disagree → ``depends`` (differs between seeds, k of n hold); none measured → not measured."""
     judged = [s for s in seeds if s.verdict is not None]
     unmeasured = len(seeds) - len(judged)
     note = f" ({unmeasured} of {len(seeds)} seeds not measured)" if unmeasured else ""
@@ -250,7 +250,7 @@ def aggregate(claim: ArticleClaim, seeds: Sequence[SeedResult]) -> Verdict:
         return Verdict(status, f"{mean.condition} (numbers: mean of {len(judged)} seeds){note}")
     k = sum(s.verdict.status == HOLDS for s in judged)  # type: ignore[union-attr]
     each = "; ".join(f"s{s.seed}: {s.verdict.status}" for s in judged)  # type: ignore[union-attr]
-    return Verdict(DEPENDS, f"varies with seed: {k} of {len(judged)} hold ({each}){note}")
+    return Verdict(DEPENDS, f"differs between seeds, {k} of {len(judged)} hold ({each}){note}")
 
 
 def values_text(claim: ArticleClaim, seeds: Sequence[SeedResult]) -> list[str]:

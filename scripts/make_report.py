@@ -122,7 +122,7 @@ def header(folders: Sequence[Path], found: Collection) -> list[str]:
     lines += [
         "",
         "Verdicts: **holds**; **does not hold**; **depends** (with the condition). Where the "
-        "seeds disagree the verdict is *depends (varies with seed)*. Seeds are shown as s0, "
+        "seeds disagree the verdict is *depends (differs between seeds)*. Seeds are shown as s0, "
         "s1, …; values are validation accuracy unless they say test.",
         "",
     ]
