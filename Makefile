@@ -10,6 +10,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 PROFILE ?= workshop
 SEED    ?= 0
+LAB_DIR ?= notebooks
 # Test runs write their results here, never over a learner's own runs in build/lessons.
 TEST_BUILD := build/test-runs
 
@@ -33,8 +34,9 @@ $(STAMP): requirements.lock pyproject.toml
 
 setup: $(STAMP)  ## create .venv from requirements.lock (idempotent)
 
-lab: $(STAMP)  ## start JupyterLab on 127.0.0.1 with the course kernel
-	$(BIN)/jupyter lab --ip=127.0.0.1 --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+lab: $(STAMP)  ## JupyterLab on 127.0.0.1 (token on) with the course kernel (LAB_DIR=build/student)
+	@test -d "$(LAB_DIR)" || { echo "No folder '$(LAB_DIR)'. For student copies run 'make student' first."; exit 1; }
+	$(BIN)/jupyter lab --ip=127.0.0.1 --notebook-dir=$(LAB_DIR) $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 lessons: $(STAMP)  ## run every lesson with papermill into build/lessons/ (PROFILE=workshop SEED=0)
 	$(BIN)/python scripts/run_lessons.py --profile $(PROFILE) --seed $(SEED)
