@@ -16,6 +16,8 @@ The notebooks use :func:`start_lesson` and the small modules below:
 - :mod:`helpers.layer_stats` — per-layer activation/gradient statistics, dead units (lesson 05)
 - :mod:`helpers.regularization` — loss gap without the L2 penalty, early-stopping replay (lesson 06)
 - :mod:`helpers.notebooks` — find lessons, check papermill parameters before a run
+- :mod:`helpers.doctor` — ``make doctor``: versions, cores, data, kernel, disk, expected times
+- :mod:`helpers.ledger` — article claims and their verdicts from lesson results (``make report``)
 """
 
 from helpers import _tf  # noqa: F401  (must come first: quiet TensorFlow import)

@@ -234,7 +234,7 @@ def mean_numbers(numbers: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 def aggregate(claim: ArticleClaim, seeds: Sequence[SeedResult]) -> Verdict:
     """All measured seeds agree → that verdict (its condition from the seeds' mean numbers);
-    they disagree → ``depends`` (differs between seeds, k of n hold); none measured → not measured."""
+    they disagree → ``depends`` (differs between seeds, k of n hold); none → not measured."""
     judged = [s for s in seeds if s.verdict is not None]
     unmeasured = len(seeds) - len(judged)
     note = f" ({unmeasured} of {len(seeds)} seeds not measured)" if unmeasured else ""
