@@ -667,7 +667,11 @@ def render_markdown(payload: dict[str, Any]) -> str:
         for profile, block in nbs["profiles"].items():
             rows = []
             for lesson, r in block["lessons"].items():
-                other = None if r["training_s"] is None else r["seconds"] - r["training_s"]
+                trained = r["training_s"]
+                # A run a lesson assembles from others (07's ensemble) repeats their time, so
+                # the sum can exceed the wall time; then "other" is unknown, not negative.
+                unknown = trained is None or trained > r["seconds"]
+                other = None if unknown else r["seconds"] - trained
                 rows.append(
                     [lesson, r["seconds"], r["training_s"], other, r["peak_rss_mib"], r["status"]]
                 )
@@ -678,6 +682,10 @@ def render_markdown(payload: dict[str, Any]) -> str:
                 f"load {block['load_before']} → {block['load_after']})",
                 "",
                 markdown_table(head, rows),
+                "",
+                "`in train()` sums the wall time recorded by every run of the lesson; a run built "
+                "from other runs (07's two-model average) repeats their time, so its `other` is "
+                "left blank.",
             ]
         for profile, why in nbs["not_runnable"].items():
             parts += ["", f"`{profile}`: {why}"]
