@@ -15,7 +15,7 @@ LAB_DIR ?= notebooks
 TEST_BUILD := build/test-runs
 
 .PHONY: help setup lab lessons handouts student doctor report bench test unit smoke nbval e2e lint \
-        data outputs lock clean clean-all
+        wheelhouse data outputs lock clean clean-all
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -74,6 +74,11 @@ e2e: $(STAMP)  ## JupyterLab end to end in headless Chromium (skips, saying why,
 lint: $(STAMP)  ## ruff on helpers, tests, scripts and notebooks
 	$(BIN)/ruff check helpers tests scripts notebooks
 	$(BIN)/ruff format --check helpers tests scripts
+
+wheelhouse: $(STAMP)  ## download every pinned package into build/wheelhouse/ (offline installs, same platform)
+	$(BIN)/python -m pip download --quiet --disable-pip-version-check -r requirements.lock -d build/wheelhouse
+	@echo "Offline install on a machine like this one: copy the course folder (with build/wheelhouse), then"
+	@echo "  PIP_NO_INDEX=1 PIP_FIND_LINKS=build/wheelhouse make setup"
 
 data: $(STAMP)  ## download and verify the full 70k MNIST into the Keras cache (online machines)
 	$(BIN)/python -m helpers.data --download
