@@ -27,3 +27,23 @@ def check_papermill_parameters(notebook: Path, parameters: Mapping[str, Any]) ->
     namespace.update(parameters)
     check_parameters(namespace)  # unknown names, missing names, types
     return dict(parameters)
+
+
+def execute_lesson(
+    notebook: Path, output: Path, parameters: Mapping[str, Any], cwd: Path | None = None
+) -> Any:
+    """Execute ``notebook`` with papermill into ``output`` the way the course always does: the
+    course's ``python3`` kernel, no progress bar, and the kernel started in ``cwd`` (default:
+    the notebook's own folder, as in JupyterLab and nbval). Returns the executed notebook;
+    a failing cell raises ``papermill.PapermillExecutionError``."""
+    import papermill
+
+    return papermill.execute_notebook(
+        str(notebook),
+        str(output),
+        parameters=dict(parameters),
+        cwd=str(cwd or Path(notebook).parent),
+        kernel_name="python3",
+        progress_bar=False,
+        log_output=False,
+    )

@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from helpers.notebooks import execute_lesson  # noqa: E402
 from helpers.paths import build_dir  # noqa: E402
 from helpers.results import save_json  # noqa: E402
 
@@ -41,13 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         error = None
         try:
-            pm.execute_notebook(
-                str(args.notebook),
-                str(out / args.notebook.name),
-                parameters={"PROFILE": args.profile, "SEED": seed},
-                cwd=str(args.notebook.parent),
-                kernel_name="python3",
-                progress_bar=False,
+            execute_lesson(
+                args.notebook, out / args.notebook.name, {"PROFILE": args.profile, "SEED": seed}
             )
         except pm.PapermillExecutionError as exc:
             error = f"{exc.ename}: {exc.evalue}"[:300]

@@ -20,7 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from helpers.lesson import ParameterError  # noqa: E402
-from helpers.notebooks import check_papermill_parameters, lesson_notebooks  # noqa: E402
+from helpers.notebooks import (  # noqa: E402
+    check_papermill_parameters,
+    execute_lesson,
+    lesson_notebooks,
+)
 from helpers.paths import build_dir  # noqa: E402
 from helpers.profiles import PROFILES  # noqa: E402
 
@@ -62,14 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     for nb in notebooks:
         start = time.perf_counter()
         try:
-            pm.execute_notebook(
-                str(nb),
-                str(out / nb.name),
-                parameters=params,
-                cwd=str(nb.parent),
-                kernel_name="python3",
-                progress_bar=False,
-            )
+            execute_lesson(nb, out / nb.name, params)
             status = "ok"
         except pm.PapermillExecutionError as exc:
             status = f"FAILED: {exc.ename}: {exc.evalue}"

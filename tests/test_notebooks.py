@@ -7,7 +7,7 @@ import nbformat
 import papermill as pm
 import pytest
 
-from helpers.notebooks import lesson_notebooks
+from helpers.notebooks import execute_lesson, lesson_notebooks
 
 NOTEBOOKS = lesson_notebooks()
 pytestmark = pytest.mark.notebooks
@@ -22,15 +22,7 @@ def run_env(tmp_path, monkeypatch):
 
 
 def _execute(path, out, parameters):
-    return pm.execute_notebook(
-        str(path),
-        str(out),
-        parameters=parameters,
-        cwd=str(path.parent),
-        kernel_name="python3",
-        progress_bar=False,
-        log_output=False,
-    )
+    return execute_lesson(path, out, parameters)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

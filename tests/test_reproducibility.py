@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-import papermill as pm
 import pytest
 
+from helpers.notebooks import execute_lesson
 from helpers.paths import repo_root
 from helpers.results import load_json
 
@@ -53,14 +53,8 @@ def _execute(seed: int, folder: Path) -> Execution:
         env.setenv("COURSE_PROFILE", "workshop")
         env.delenv("MNIST_PATH", raising=False)
         env.delenv("MNIST_SKIP_CHECKSUM", raising=False)
-        notebook = pm.execute_notebook(
-            str(NOTEBOOK),
-            str(folder / NOTEBOOK.name),
-            parameters={"PROFILE": "workshop", "SEED": seed},
-            cwd=str(NOTEBOOK.parent),
-            kernel_name="python3",
-            progress_bar=False,
-            log_output=False,
+        notebook = execute_lesson(
+            NOTEBOOK, folder / NOTEBOOK.name, {"PROFILE": "workshop", "SEED": seed}
         )
     return Execution(seed, notebook, load_json(folder / "out" / f"{LESSON}.json"))
 

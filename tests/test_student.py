@@ -264,7 +264,7 @@ def student_copies(tmp_path_factory):
 def test_student_copy_runs_at_smoke_without_its_solutions(
     lesson_path, student_copies, tmp_path, monkeypatch
 ):
-    import papermill as pm
+    from helpers.notebooks import execute_lesson
 
     copy = student_copies / lesson_path.name
     student = nbformat.read(copy, as_version=4)
@@ -276,15 +276,7 @@ def test_student_copy_runs_at_smoke_without_its_solutions(
     monkeypatch.delenv("MNIST_PATH", raising=False)
     executed = tmp_path / lesson_path.name
     # the kernel runs where the learner's would: in the student copies' folder
-    pm.execute_notebook(
-        str(copy),
-        str(executed),
-        parameters={"PROFILE": "smoke", "SEED": 1},
-        cwd=str(student_copies),
-        kernel_name="python3",
-        progress_bar=False,
-        log_output=False,
-    )
+    execute_lesson(copy, executed, {"PROFILE": "smoke", "SEED": 1}, cwd=student_copies)
     last = nbformat.read(executed, as_version=4).cells[-1]
     assert "lesson.finish()" in last.source
     assert "smoke profile: claims are reported, not asserted" in nbt.stream_text(last)
