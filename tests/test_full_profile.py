@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from sklearn.model_selection import train_test_split
 
-from helpers.data import KERAS_NPZ_SHA256, DataError, load_mnist
+from helpers.data import IDX_CONTENT_SHA256, ContentMismatch, idx_bytes, load_mnist
 from helpers.lesson import Lesson
 from helpers.paths import repo_root
 from helpers.profiles import LESSON_SETTINGS, lesson_config
@@ -91,12 +91,14 @@ def test_fixture_without_the_bypass_fails_the_checksum(mnist_npz, monkeypatch, t
     monkeypatch.setenv("MNIST_PATH", str(mnist_npz))
     monkeypatch.delenv("MNIST_SKIP_CHECKSUM", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    with pytest.raises(DataError) as info:
+    with pytest.raises(ContentMismatch) as info:
         load_mnist("auto")
     message = str(info.value)
-    actual = hashlib.sha256(mnist_npz.read_bytes()).hexdigest()
-    assert str(mnist_npz) in message
-    assert f"its sha256 is {actual}, expected {KERAS_NPZ_SHA256}" in message
+    with np.load(mnist_npz) as npz:
+        actual = hashlib.sha256(idx_bytes(npz["x_train"])).hexdigest()
+    assert str(mnist_npz) in message and "x_train" in message
+    expected = IDX_CONTENT_SHA256["train-images-idx3-ubyte"]
+    assert f"sha256 of its content is {actual}, expected {expected}" in message
 
 
 def test_fixture_with_the_bypass_loads_unverified(full_env, mnist_npz):
