@@ -17,6 +17,12 @@ import tempfile
 # TF_CPP_MIN_LOG_LEVEL=0 before importing helpers to see the C++ logs again.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# TensorFlow turns its oneDNN kernels on by itself only on CPUs with AVX-512 or newer. On an
+# AVX2-only CPU (many laptops, the CI machines) its fallback kernels trained the capstone CNN
+# about 1.3x slower here, and their different float rounding broke lesson 05's symmetric
+# start that oneDNN keeps (make bench: "levers"). On, the course computes the same numbers on
+# both kinds of CPU. Set TF_ENABLE_ONEDNN_OPTS=0 before importing helpers to compare.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 
 @contextlib.contextmanager

@@ -23,6 +23,14 @@ from helpers.prep import Split
 
 LOSSES = ("crossentropy", "mse")
 VERBOSITY = ("quiet", "summary", "epoch")
+# An epoch of at least this many training images is long enough (tens of seconds for a CNN on a
+# laptop) that "summary" also prints one line per epoch: in practice only at the full profile.
+EPOCH_LINES_FROM = 10_000
+# Steps per call into TensorFlow for models without convolutions. Their steps are so small that
+# Keras's per-step Python work left one core idle; a loop of 32 steps inside TensorFlow keeps
+# both busy (make bench: "levers"). The numbers are the same step for step.
+DENSE_STEPS_PER_EXECUTION = 32
+VALIDATION_BATCH = 1024  # inference only: bigger batches are faster and change no weight
 
 
 @dataclass
@@ -81,11 +89,16 @@ class RunRecord:
 
 
 class _EpochLine(keras.callbacks.Callback):
-    """Prints one short line per epoch instead of a progress bar."""
+    """Prints one short line per epoch instead of a progress bar (with the seconds so far when
+    ``clock``: for long runs, where a learner wants to know it is moving)."""
 
-    def __init__(self, name: str, epochs: int):
+    def __init__(self, name: str, epochs: int, clock: bool = False):
         super().__init__()
-        self.name, self.epochs = name, epochs
+        self.name, self.epochs, self.clock = name, epochs, clock
+        self._start = time.perf_counter()
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._start = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}
@@ -94,7 +107,25 @@ class _EpochLine(keras.callbacks.Callback):
             if key in logs:
                 v = logs[key]
                 parts.append(f"{key} {v:.2%}" if "acc" in key else f"{key} {v:.4f}")
+        if self.clock:
+            parts.append(f"({time.perf_counter() - self._start:.0f} s)")
         print("  ".join(parts), flush=True)
+
+
+def has_convolutions(model: keras.Model) -> bool:
+    """Whether ``model`` (or a model nested in it) contains a convolution layer."""
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            return True
+        if isinstance(layer, keras.Model) and has_convolutions(layer):
+            return True
+    return False
+
+
+def steps_per_execution_for(model: keras.Model) -> int:
+    """Training steps per call into TensorFlow: :data:`DENSE_STEPS_PER_EXECUTION` for models
+    without convolutions, 1 for convolutional ones (a loop of conv steps ran slower here)."""
+    return 1 if has_convolutions(model) else DENSE_STEPS_PER_EXECUTION
 
 
 def _targets(y: np.ndarray, loss: str) -> np.ndarray:
@@ -106,13 +137,17 @@ def compile_model(
     optimizer="adam",
     learning_rate: float | None = None,
     loss: str = "crossentropy",
+    steps_per_execution: int | None = None,
 ) -> keras.Model:
     """Compile with a fresh optimizer (by name or instance) and an accuracy metric.
 
     ``loss="crossentropy"`` uses integer labels; ``loss="mse"`` uses one-hot targets (the
     mistake lesson 01 measures). Metrics are passed by keyword: the third positional argument
-    of Keras 3's ``compile`` is ``loss_weights``.
+    of Keras 3's ``compile`` is ``loss_weights``. ``steps_per_execution`` None picks
+    :func:`steps_per_execution_for` the model.
     """
+    if steps_per_execution is None:
+        steps_per_execution = steps_per_execution_for(model)
     if loss not in LOSSES:
         raise ValueError(f"Unknown loss {loss!r}; choose one of {', '.join(LOSSES)}.")
     if isinstance(optimizer, str):
@@ -124,12 +159,14 @@ def compile_model(
             optimizer=optimizer,
             loss=keras.losses.MeanSquaredError(),
             metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+            steps_per_execution=steps_per_execution,
         )
     else:
         model.compile(
             optimizer=optimizer,
             loss=keras.losses.SparseCategoricalCrossentropy(),
             metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+            steps_per_execution=steps_per_execution,
         )
     return model
 
@@ -149,6 +186,8 @@ def train(
     verbose: str = "summary",
     name: str | None = None,
     callbacks: list | None = None,
+    steps_per_execution: int | None = None,
+    validation_batch_size: int = VALIDATION_BATCH,
 ) -> RunRecord:
     """Fit ``model`` on ``split.x_train`` with ``split.x_val`` as validation, then measure it.
 
@@ -157,17 +196,21 @@ def train(
         optimizer: a name from :data:`helpers.models.OPTIMIZERS` or a Keras optimizer.
         early_stopping: patience in epochs on the validation loss (None: off); with
             ``restore_best_weights`` the best epoch's weights are kept.
-        verbose: "quiet", "summary" (one line at the end) or "epoch" (one line per epoch).
+        verbose: "quiet", "summary" (one line at the end; also one per epoch when an epoch has
+            :data:`EPOCH_LINES_FROM` images or more) or "epoch" (one line per epoch).
+        steps_per_execution: steps per call into TensorFlow (None: the course's choice for
+            this model, :func:`steps_per_execution_for`); it changes speed, not the numbers.
+        validation_batch_size: batch size of the per-epoch validation pass (inference only).
 
-    Training stops at once if the loss becomes NaN (a diverged run). Train accuracy is
-    re-measured after fitting in inference mode.
+    Training stops if the loss becomes NaN (a diverged run). Train accuracy is re-measured
+    after fitting in inference mode.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}.")
     if verbose not in VERBOSITY:
         raise ValueError(f"verbose must be one of {', '.join(VERBOSITY)}, got {verbose!r}.")
     name = name or model.name
-    compile_model(model, optimizer, learning_rate, loss)
+    compile_model(model, optimizer, learning_rate, loss, steps_per_execution)
     cbs = [keras.callbacks.TerminateOnNaN(), *(callbacks or [])]
     if early_stopping is not None:
         cbs.append(
@@ -177,8 +220,9 @@ def train(
                 restore_best_weights=restore_best_weights,
             )
         )
-    if verbose == "epoch":
-        cbs.append(_EpochLine(name, epochs))
+    long_epochs = len(split.y_train) >= EPOCH_LINES_FROM
+    if verbose == "epoch" or (verbose == "summary" and long_epochs):
+        cbs.append(_EpochLine(name, epochs, clock=long_epochs))
     has_val = split.x_val is not None and len(split.x_val) > 0
     val_data = (split.x_val, _targets(split.y_val, loss)) if has_val else None
 
@@ -189,6 +233,7 @@ def train(
         epochs=epochs,
         batch_size=batch_size,
         validation_data=val_data,
+        validation_batch_size=validation_batch_size,
         class_weight=class_weight,
         callbacks=cbs,
         verbose=0,

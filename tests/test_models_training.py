@@ -8,7 +8,10 @@ import pytest
 import helpers
 from helpers import models, training
 from helpers.diagnosis import VERDICTS
+from helpers.models import build_cnn, build_linear, build_mlp
 from helpers.prep import Split, to_images, train_val_split
+from helpers.reproducibility import set_seed
+from helpers.training import train
 
 
 @pytest.fixture
@@ -165,3 +168,40 @@ def test_software_versions_lists_the_stack():
 def test_optimizer_names_cover_the_lessons():
     for name in models.OPTIMIZERS:
         assert helpers.make_optimizer(name, 1e-3).learning_rate is not None
+
+
+def test_steps_per_execution_is_a_speed_knob_not_a_numbers_knob(tiny_images):
+    """The course runs dense models 32 steps per call into TensorFlow; the weights must come out
+    exactly as with one step per call (dropout included), and conv nets keep 1."""
+    from helpers.training import DENSE_STEPS_PER_EXECUTION, steps_per_execution_for
+
+    x, y = tiny_images
+    split = train_val_split(to_images(x), y, 0.25, seed=0)
+    weights = {}
+    for spe in (1, None):
+        set_seed(0)
+        model = build_mlp((32,), dropout=0.2)
+        run = train(model, split, epochs=2, batch_size=16, verbose="quiet", steps_per_execution=spe)
+        weights[spe] = [w.copy() for w in run.model.get_weights()]
+        if spe is None:
+            assert steps_per_execution_for(model) == DENSE_STEPS_PER_EXECUTION
+    for a, b in zip(weights[1], weights[None], strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert steps_per_execution_for(build_cnn((4,), dense=8)) == 1
+
+
+def test_long_epochs_print_one_line_each(tiny_images, capsys, monkeypatch):
+    from helpers import training
+
+    x, y = tiny_images
+    split = train_val_split(to_images(x), y, 0.25, seed=0)
+    set_seed(0)
+    train(build_linear(), split, epochs=2, verbose="summary", name="short")
+    assert capsys.readouterr().out.count("\n") == 1  # small epochs: the summary line only
+    monkeypatch.setattr(training, "EPOCH_LINES_FROM", 100)
+    set_seed(0)
+    train(build_linear(), split, epochs=2, verbose="summary", name="long")
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("  ")[0] for line in lines[:2]] == ["long epoch   1/2"[:10]] * 2
+    assert "1/2" in lines[0] and "2/2" in lines[1]
+    assert lines[0].endswith(" s)") and lines[2].startswith("long: 2 epochs")
