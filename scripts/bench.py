@@ -2,12 +2,18 @@
 
 Usage: python scripts/bench.py [--profiles smoke workshop] [--only 00 08] [--skip-notebooks]
                                [--skip-throughput] [--repeats 3] [--epochs 4]
-                               [--out build/bench] [--write-reference]
+                               [--baseline REF] [--out build/bench] [--write-reference]
 
 Notebooks: each lesson runs with papermill (cwd notebooks/, kernel python3, PROFILE, SEED=0,
 results into <out>/lessons/<profile>-seed0/) inside a fresh child process, so the child's
 ``RUSAGE_CHILDREN`` peak RSS is the kernel's. Wall time includes the kernel's start.
 ``full`` runs only when a verified official MNIST is already on this machine.
+
+Before/after: ``--baseline REF`` (a commit, e.g. ``db97c81``) exports that commit's tree with
+``git archive`` into <out>/baseline-<REF>/ and runs each of its lessons right next to the
+current one (its own notebooks and ``helpers``, through ``PYTHONPATH``; same environment, same
+machine, alternating which goes first), so the two totals and their ratio come from one run on
+one machine under the same load.
 
 Throughput: the course's path (``helpers.training.train``: validation every epoch, history,
 callbacks, inference-mode re-evaluation) against a plain ``model.fit`` written the way the
@@ -289,9 +295,13 @@ def full_data_status() -> tuple[bool, str]:
     return True, f"{data.description}, verified, at {data.location}"
 
 
-def run_notebook(notebook: Path, output_dir: Path, profile: str) -> dict[str, Any]:
+def run_notebook(
+    notebook: Path, output_dir: Path, profile: str, code_root: Path | None = None
+) -> dict[str, Any]:
     """Execute ``notebook`` at ``profile`` in a fresh child process; wall seconds (kernel start
-    included), the kernel's peak RSS in MiB, status, and the seconds spent in ``train()``."""
+    included), the kernel's peak RSS in MiB, status, and the seconds spent in ``train()``.
+
+    ``code_root``: another checkout whose ``helpers`` the kernel imports (a baseline)."""
     args = {
         "input": str(notebook),
         "output": str(output_dir / notebook.name),
@@ -300,6 +310,8 @@ def run_notebook(notebook: Path, output_dir: Path, profile: str) -> dict[str, An
         "mark": RESULT_MARK,
     }
     env = {**os.environ, "COURSE_OUTPUT_DIR": str(output_dir)}
+    if code_root is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code_root), env.get("PYTHONPATH")]))
     res = _child_result([sys.executable, "-c", _NOTEBOOK_RUNNER, json.dumps(args)], env=env)
     result = {
         "seconds": round(res["seconds"], 2),
@@ -315,8 +327,38 @@ def run_notebook(notebook: Path, output_dir: Path, profile: str) -> dict[str, An
     return result
 
 
-def bench_notebooks(profiles: Sequence[str], notebooks: Sequence[Path], out: Path) -> dict:
-    """Wall time and peak memory of each notebook at each runnable profile."""
+def export_baseline(ref: str, out: Path) -> Path:
+    """The tree of commit ``ref`` exported (``git archive``) into ``out/baseline-<sha>``."""
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short", f"{ref}^{{commit}}"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise ValueError(
+            f"--baseline {ref!r} is not a commit of this git checkout ({exc}). Give a commit "
+            "such as db97c81 or main~3 (`git log --oneline` lists them)."
+        ) from None
+    target = out / f"baseline-{sha}"
+    if target.exists():
+        shutil.rmtree(target)  # always a fresh export: a reused folder could hold edits
+    target.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", sha], cwd=ROOT, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return target
+
+
+def bench_notebooks(
+    profiles: Sequence[str],
+    notebooks: Sequence[Path],
+    out: Path,
+    baseline: Path | None = None,
+) -> dict:
+    """Wall time and peak memory of each notebook at each runnable profile; with ``baseline``
+    (an exported checkout) the same lesson of the baseline runs beside each one."""
     results: dict[str, Any] = {"profiles": {}, "not_runnable": {}}
     full_ok, full_why = full_data_status()
     if not full_ok:
@@ -334,20 +376,40 @@ def bench_notebooks(profiles: Sequence[str], notebooks: Sequence[Path], out: Pat
             keep_previous(folder)
         folder.mkdir(parents=True, exist_ok=True)
         rows: dict[str, Any] = {}
+        base_rows: dict[str, Any] = {}
         load_before = load_average()
-        for nb in notebooks:
-            rows[nb.stem] = row = run_notebook(nb, folder, profile)
-            print(
-                f"{profile:<9} {nb.stem:<24} {row['seconds']:7.1f} s  "
-                f"{row['peak_rss_mib']:7.1f} MiB  {row['status']}",
-                flush=True,
-            )
-        results["profiles"][profile] = {
+        for i, nb in enumerate(notebooks):
+            base_nb = baseline / "notebooks" / nb.name if baseline else None
+            jobs = [("current", nb, folder, None)]
+            if base_nb is not None and base_nb.exists():
+                base_folder = folder / "baseline"
+                base_folder.mkdir(exist_ok=True)
+                jobs.append(("baseline", base_nb, base_folder, baseline))
+                if i % 2:
+                    jobs.reverse()  # alternate who goes first: drift hits both sides alike
+            for which, path, where, root in jobs:
+                row = run_notebook(path, where, profile, root)
+                (rows if which == "current" else base_rows)[nb.stem] = row
+                print(
+                    f"{profile:<9} {nb.stem:<24} {which:<8} {row['seconds']:7.1f} s  "
+                    f"{row['peak_rss_mib']:7.1f} MiB  {row['status']}",
+                    flush=True,
+                )
+        block = {
             "lessons": rows,
             "total_s": round(sum(r["seconds"] for r in rows.values()), 1),
             "load_before": load_before,
             "load_after": load_average(),
         }
+        if base_rows:
+            block["baseline_lessons"] = base_rows
+            paired = [n for n in base_rows if n in rows]
+            block["baseline_total_s"] = round(sum(base_rows[n]["seconds"] for n in paired), 1)
+            current = sum(rows[n]["seconds"] for n in paired)
+            block["ratio_to_baseline"] = round(current / block["baseline_total_s"], 3)
+        results["profiles"][profile] = block
+    if baseline is not None:
+        results["baseline"] = str(baseline)
     return results
 
 
@@ -586,6 +648,110 @@ def bench_threads(repeats: int, epochs: int) -> dict[str, Any]:
     }
 
 
+# Models for the training-path levers: the lessons' kinds, from cheapest to costliest step.
+LEVER_MODELS = ("linear", "mlp", "mlp-512-512", "cnn", "capstone")
+
+
+def _lever_model(name: str):
+    from helpers import models
+
+    if name == "linear":
+        return models.build_linear()
+    if name == "capstone":  # lesson 07's network: two convs per block, batch norm, augmentation
+        aug = models.augmentation(rotation_degrees=10, translation=0.1, zoom=0.1)
+        return models.build_cnn(
+            filters=(16, 32), convs_per_block=2, dropout=0.25, batch_norm=True, augment=aug
+        )
+    return build_model(name)
+
+
+def lever_child(args_json: str) -> None:
+    """(Child process) with oneDNN on or off, train each model with the course's path at
+    steps_per_execution 1 and at the course's choice; steady samples/s, CPU use (process CPU
+    seconds per wall second: 2.0 = both cores busy) and a fingerprint of the numbers."""
+    args = json.loads(args_json)
+    os.environ["TF_ENABLE_ONEDNN_OPTS"] = args["onednn"]  # before TensorFlow is imported
+    import resource
+
+    from helpers.reproducibility import set_seed
+    from helpers.training import steps_per_execution_for, train
+
+    split = _data()
+    out = {}
+    for model in args["models"]:
+        for spe in ("1", "course"):
+            set_seed(SEED)
+            net = _lever_model(model)
+            clock = _epoch_clock()
+            steps = 1 if spe == "1" else steps_per_execution_for(net)
+            r0 = resource.getrusage(resource.RUSAGE_SELF)
+            t0 = time.perf_counter()
+            with contextlib.redirect_stdout(io.StringIO()):
+                run = train(
+                    net,
+                    split,
+                    epochs=args["epochs"],
+                    callbacks=[clock],
+                    steps_per_execution=steps,
+                    validation_batch_size=COURSE_BATCH if spe == "1" else 1024,
+                )
+            wall = time.perf_counter() - t0
+            r1 = resource.getrusage(resource.RUSAGE_SELF)
+            cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+            steady = median(clock.times[1:])
+            out[f"{model} spe={steps}"] = {
+                "model": model,
+                "steps_per_execution": steps,
+                "steady_samples_per_s": len(split.y_train) / steady if steady else None,
+                "cpu_per_wall": cpu / wall,
+                # the weights' trajectory: training losses, validation accuracies and the final
+                # losses (evaluated the same way in both); the per-epoch validation loss is left
+                # out, its sum order follows the validation batch size
+                "fingerprint": [
+                    *run.history["loss"],
+                    *run.history["val_accuracy"],
+                    run.train_loss,
+                    run.val_loss,
+                ],
+            }
+    print(RESULT_MARK + json.dumps(out))
+
+
+def bench_levers(repeats: int, epochs: int) -> dict[str, Any]:
+    """What keeps a core idle while the lessons train, and what the course's training path
+    does about it: oneDNN kernels on/off (one process each) × steps_per_execution 1 vs the
+    course's choice, per model kind, in rounds. Reports the medians and whether the numbers
+    stayed the same (spe must never change them; oneDNN may)."""
+    settings = ("0", "1")
+    raw: dict[str, dict[str, list[dict]]] = {o: {} for o in settings}
+    for r in range(repeats):
+        for onednn in rotated(list(settings), r):
+            args = {"onednn": onednn, "models": list(LEVER_MODELS), "epochs": epochs}
+            res = _child_result(_child_cmd("lever_child", args))
+            for key, m in res.items():
+                raw[onednn].setdefault(key, []).append(m)
+                print(
+                    f"  levers round {r + 1}/{repeats} oneDNN {'on ' if onednn == '1' else 'off'}"
+                    f" {key:<22} {m['steady_samples_per_s']:9,.0f} samples/s (steady), "
+                    f"CPU {m['cpu_per_wall']:.2f} cores",
+                    flush=True,
+                )
+    result: dict[str, Any] = {}
+    for onednn, block in raw.items():
+        for key, ms in block.items():
+            model = ms[0]["model"]
+            spe1 = block[f"{model} spe=1"][0]["fingerprint"]
+            result[f"oneDNN {'on' if onednn == '1' else 'off'}, {key}"] = {
+                "steady_samples_per_s": median(m["steady_samples_per_s"] for m in ms),
+                "cpu_per_wall": median(m["cpu_per_wall"] for m in ms),
+                "same_numbers_as_spe_1": ms[0]["fingerprint"] == spe1,
+                "same_numbers_every_round": all(
+                    m["fingerprint"] == ms[0]["fingerprint"] for m in ms
+                ),
+            }
+    return result
+
+
 def startup_child(args_json: str) -> None:
     """(Child process) time importing TensorFlow+Keras, then the rest of helpers."""
     t0 = time.perf_counter()
@@ -665,6 +831,43 @@ def render_markdown(payload: dict[str, Any]) -> str:
     nbs = payload.get("notebooks")
     if nbs:
         for profile, block in nbs["profiles"].items():
+            base = block.get("baseline_lessons")
+            if base:
+                rows = [
+                    [
+                        lesson,
+                        base[lesson]["seconds"] if lesson in base else None,
+                        r["seconds"],
+                        r["seconds"] / base[lesson]["seconds"] if lesson in base else None,
+                        base[lesson]["peak_rss_mib"] if lesson in base else None,
+                        r["peak_rss_mib"],
+                    ]
+                    for lesson, r in block["lessons"].items()
+                ]
+                rows.append(
+                    [
+                        "all",
+                        block["baseline_total_s"],
+                        block["total_s"],
+                        block["ratio_to_baseline"],
+                        None,
+                        None,
+                    ]
+                )
+                head = [
+                    "lesson",
+                    "baseline wall s",
+                    "current wall s",
+                    "current ÷ baseline",
+                    "baseline peak MiB",
+                    "current peak MiB",
+                ]
+                parts += [
+                    "",
+                    f"## `{profile}`: before ({nbs['baseline']}) and after, side by side",
+                    "",
+                    markdown_table(head, rows),
+                ]
             rows = []
             for lesson, r in block["lessons"].items():
                 trained = r["training_s"]
@@ -766,6 +969,32 @@ def render_markdown(payload: dict[str, Any]) -> str:
             "",
             markdown_table(head, rows),
         ]
+    lv = payload.get("levers")
+    if lv:
+        rows = [
+            [
+                k,
+                s["steady_samples_per_s"],
+                s["cpu_per_wall"],
+                s["same_numbers_as_spe_1"],
+                s["same_numbers_every_round"],
+            ]
+            for k, s in lv.items()
+        ]
+        head = [
+            "setting",
+            "steady samples/s",
+            "CPU cores busy",
+            "same numbers as spe=1",
+            "same every round",
+        ]
+        parts += [
+            "",
+            "### Training-path levers (course's path, workshop split; one process per oneDNN "
+            "setting, in rounds)",
+            "",
+            markdown_table(head, rows),
+        ]
     st = payload.get("startup")
     if st:
         parts += [
@@ -792,9 +1021,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--only", nargs="+", default=None, help="lesson numbers, e.g. 00 08")
     parser.add_argument("--skip-notebooks", action="store_true")
     parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument(
+        "--levers-only",
+        action="store_true",
+        help="of the throughput section, measure only the training-path levers",
+    )
     parser.add_argument("--repeats", type=_positive_int, default=3, help="throughput repeats")
     parser.add_argument("--epochs", type=_positive_int, default=4, help="epochs per fit (≥2)")
     parser.add_argument("--out", default=None, help="output folder (default build/bench)")
+    parser.add_argument(
+        "--baseline",
+        metavar="REF",
+        default=None,
+        help="also run the lessons of commit REF beside each current one (before/after)",
+    )
     parser.add_argument(
         "--write-reference", action="store_true", help=f"rewrite {REFERENCE_FILE.name}"
     )
@@ -809,6 +1049,8 @@ def parse_args(argv: Sequence[str] | None, lesson_names: Sequence[str]) -> argpa
         parser.error("--epochs must be at least 2 (the first epoch carries the tracing).")
     if args.skip_notebooks and args.skip_throughput:
         parser.error("--skip-notebooks and --skip-throughput together leave nothing to measure.")
+    if args.baseline and args.skip_notebooks:
+        parser.error("--baseline compares notebook timings: drop --skip-notebooks.")
     if args.write_reference and args.skip_notebooks:
         parser.error("--write-reference needs the notebook timings: drop --skip-notebooks.")
     try:
@@ -836,12 +1078,23 @@ def main(argv: list[str] | None = None) -> int:
         "load_before": load_average(),
         "machine": machine_info(),
     }
+    baseline = None
+    if args.baseline:
+        try:
+            baseline = export_baseline(args.baseline, out)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"Baseline {args.baseline} exported to {baseline}", flush=True)
     if not args.skip_notebooks:
         print(f"Notebooks ({', '.join(args.profiles)}): one fresh process each", flush=True)
         payload["notebooks"] = bench_notebooks(
-            args.profiles, [notebooks[n] for n in args.lessons], out
+            args.profiles, [notebooks[n] for n in args.lessons], out, baseline
         )
     if not args.skip_throughput:
+        print("Training-path levers: one process per oneDNN setting", flush=True)
+        payload["levers"] = bench_levers(args.repeats, args.epochs)
+    if not args.skip_throughput and not args.levers_only:
         print(f"Throughput: {args.repeats} interleaved repeats × {args.epochs} epochs", flush=True)
         payload["throughput"] = bench_throughput(args.repeats, args.epochs)
         print("Threads: one process per setting", flush=True)
