@@ -241,9 +241,9 @@ class Lesson:
             )
             if self.profile.name == "full" and failed and src is not None:
                 print(
-                    f"\nFindings: with {len(src.y_train):,} training digits these claims of the "
-                    "workshop profile (4,000 digits) do not hold. That is a measurement about data "
-                    "size, not a failure of the lesson:"
+                    f"\nFindings: on this data ({len(src.y_train):,} training digits; each run "
+                    "above says how many it used) these claims, calibrated on the workshop's "
+                    "4,000 embedded digits, do not hold. They are measurements, not errors:"
                 )
                 for c in failed:
                     print(f"  - {c.key}: {c.statement}")

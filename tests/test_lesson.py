@@ -100,6 +100,20 @@ def test_workshop_profile_asserts_claims(isolated_env):
         lesson.finish()
 
 
+def test_full_profile_lists_failing_claims_as_findings(isolated_env, capsys):
+    lesson = Lesson("01_underfitting", "full", 0)
+    lesson.data = helpers.load_mnist("embedded")
+    lesson.claim("holds", "a claim that holds", True)
+    lesson.claim("breaks", "a claim that breaks at this size", False, value=0.5)
+    lesson.finish()  # full: reported, never asserted
+    out = capsys.readouterr().out
+    assert "reported, not asserted (1/2 hold)" in out
+    findings = out.split("Findings:")[1]
+    assert "4,000 training digits" in findings
+    assert "- breaks: a claim that breaks at this size" in findings
+    assert "holds:" not in findings
+
+
 def test_split_too_large(isolated_env):
     lesson = Lesson("01_underfitting", "smoke", 0)
     lesson.load_data()
