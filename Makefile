@@ -10,11 +10,12 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 PROFILE ?= workshop
 SEED    ?= 0
+KEEP    ?= 3
 LAB_DIR ?= notebooks
 # Test runs write their results here, never over a learner's own runs in build/lessons.
 TEST_BUILD := build/test-runs
 
-.PHONY: help setup lab lessons handouts student doctor report bench test unit smoke nbval e2e lint \
+.PHONY: help setup lab lessons prune handouts student doctor report bench test unit smoke nbval e2e lint \
         wheelhouse data outputs lock clean clean-all
 
 help:  ## list the targets
@@ -38,8 +39,11 @@ lab: $(STAMP)  ## JupyterLab on 127.0.0.1 (token on) with the course kernel (LAB
 	@test -d "$(LAB_DIR)" || { echo "No folder '$(LAB_DIR)'. For student copies run 'make student' first."; exit 1; }
 	$(BIN)/jupyter lab --ip=127.0.0.1 --notebook-dir=$(LAB_DIR) $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-lessons: $(STAMP)  ## run every lesson with papermill into build/lessons/ (PROFILE=workshop SEED=0)
-	$(BIN)/python scripts/run_lessons.py --profile $(PROFILE) --seed $(SEED)
+lessons: $(STAMP)  ## run the lessons with papermill into build/lessons/ (PROFILE=workshop SEED=0 ONLY="00 08")
+	$(BIN)/python scripts/run_lessons.py --profile $(PROFILE) --seed $(SEED) $(if $(ONLY),--only $(ONLY),)
+
+prune: $(STAMP)  ## list kept older results/models in build/lessons (KEEP=3); add YES=1 to delete them
+	$(BIN)/python scripts/prune_results.py --keep $(KEEP) $(if $(YES),--yes,)
 
 handouts: $(STAMP)  ## HTML (+ PDF with Chromium) handouts of the executed lessons into build/handouts/ (FROM=folder)
 	$(BIN)/python scripts/make_handouts.py $(if $(FROM),--from $(FROM),)

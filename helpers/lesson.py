@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ import pandas as pd
 
 from helpers._version import __version__
 from helpers.data import MnistData, load_mnist
+from helpers.files import ensure_writable, write_keeping_previous
 from helpers.paths import run_dir
 from helpers.plots import RunColors
 from helpers.prep import Split, stratified_subset, to_images, train_val_split
@@ -26,9 +27,10 @@ from helpers.reproducibility import set_seed, software_versions
 from helpers.results import Claim, format_table, runs_table, save_json
 from helpers.training import RunRecord, evaluate_on_test, train
 
+MAX_SEED = 2**31 - 1  # numpy seeds must be < 2**32, and lessons add offsets (SEED + 1000 * k)
 PARAMETERS: dict[str, str] = {
     "PROFILE": "one of " + ", ".join(PROFILES),
-    "SEED": "a non-negative int",
+    "SEED": f"an int from 0 to {MAX_SEED}",
     "DATA_SOURCE": "None (the profile's default), 'embedded', 'keras', 'auto' or a path",
 }
 
@@ -41,20 +43,35 @@ def _allowed() -> str:
     return "; ".join(f"{k} ({v})" for k, v in PARAMETERS.items())
 
 
+# Stored in the notebook's namespace by the first successful check: the ALL-CAPS names that
+# existed then (the parameters cell's and papermill's). Constants that later cells define
+# (BATCH_SIZE, RARE, ...) are then not mistaken for misspelt parameters when a learner
+# re-runs the notebook from the top in the same kernel.
+_NAMES_AT_START = "__course_names_at_start__"
+
+
 def check_parameters(namespace: Mapping[str, Any]) -> dict[str, Any]:
     """Validate the notebook's parameters as papermill left them in ``namespace``.
 
     An ALL-CAPS name that is not a known parameter is a misspelling (papermill only warns about
-    those and injects them anyway), so it is an error that suggests the closest name.
+    those and injects them anyway), so it is an error that suggests the closest name. When the
+    notebook is re-run in the same kernel, only the names that existed at the first check are
+    looked at: later cells' constants are not parameters.
     """
-    unknown = [k for k in namespace if re.fullmatch(r"[A-Z][A-Z0-9_]+", k) and k not in PARAMETERS]
+    caps = [k for k in namespace if re.fullmatch(r"[A-Z][A-Z0-9_]+", k)]
+    at_start = namespace.get(_NAMES_AT_START)
+    if isinstance(at_start, frozenset):
+        caps = [k for k in caps if k in at_start]
+    unknown = [k for k in caps if k not in PARAMETERS]
     if unknown:
         hints = []
         for k in unknown:
             close = difflib.get_close_matches(k, PARAMETERS, n=1)
             hints.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
         raise ParameterError(
-            f"Unknown parameter {', '.join(hints)}. This notebook takes: {_allowed()}."
+            f"Unknown parameter {', '.join(hints)}. This notebook takes: {_allowed()}. "
+            "If you already removed it from the parameters cell, it is still defined in this "
+            f"kernel: restart the kernel (or run `del {unknown[0]}`) and run again."
         )
     missing = [k for k in PARAMETERS if k not in namespace]
     if missing:
@@ -67,9 +84,9 @@ def check_parameters(namespace: Mapping[str, Any]) -> dict[str, Any]:
             f"PROFILE must be one of {', '.join(PROFILES)}; got {profile!r}. "
             "Example: papermill -p PROFILE smoke ..."
         )
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise ParameterError(
-            f"SEED must be a non-negative int; got {seed!r} ({type(seed).__name__}). "
+            f"SEED must be an int from 0 to {MAX_SEED}; got {seed!r} ({type(seed).__name__}). "
             "Example: papermill -p SEED 3 ..."
         )
     if source is not None and not isinstance(source, str):
@@ -77,6 +94,8 @@ def check_parameters(namespace: Mapping[str, Any]) -> dict[str, Any]:
             f"DATA_SOURCE must be None or a string ({PARAMETERS['DATA_SOURCE']}); got "
             f"{source!r} ({type(source).__name__})."
         )
+    if isinstance(namespace, MutableMapping) and _NAMES_AT_START not in namespace:
+        namespace[_NAMES_AT_START] = frozenset(caps)
     return {"PROFILE": profile, "SEED": seed, "DATA_SOURCE": source}
 
 
@@ -111,8 +130,8 @@ class Lesson:
 
     @property
     def output_dir(self) -> Path:
-        """Where this run's results and models go (under ``build/``)."""
-        return run_dir(self.profile.name, self.seed)
+        """Where this run's results and models go (under ``build/``), created if needed."""
+        return ensure_writable(run_dir(self.profile.name, self.seed))
 
     def header(self) -> str:
         return (
@@ -180,11 +199,10 @@ class Lesson:
         print(format_table(self.table(names)))
 
     def save_model(self, run: RunRecord) -> Path:
-        """Save ``run``'s model as ``<lesson>.keras`` beside the results (old file kept)."""
+        """Save ``run``'s model as ``<lesson>.keras`` beside the results; an earlier file is
+        kept as a time-stamped ``*.prev.keras`` generation (see :mod:`helpers.files`)."""
         path = self.output_dir / f"{self.name}.keras"
-        if path.exists():
-            path.replace(path.with_suffix(".prev.keras"))
-        run.model.save(path)
+        write_keeping_previous(path, run.model.save)
         return path
 
     # ------------------------------------------------------------------ claims
@@ -228,7 +246,7 @@ class Lesson:
         backup = save_json(path, payload)
         print(
             f"\nResults saved to build/…/{path.parent.name}/{path.name}"
-            + (f" (previous results kept as {backup.name})" if backup else "")
+            + (f" (the previous results kept as {backup.name})" if backup else "")
         )
         failed = [c for c in self.claims if not c.holds]
         if self.profile.assert_claims:
@@ -254,5 +272,6 @@ def start_lesson(name: str, namespace: Mapping[str, Any]) -> Lesson:
     """Validate the parameters in ``namespace`` (pass ``globals()``), seed, and start ``name``."""
     params = check_parameters(namespace)
     lesson = Lesson(name, params["PROFILE"], params["SEED"], params["DATA_SOURCE"])
+    lesson.output_dir  # noqa: B018 -- checks it is writable now, not after minutes of training
     print(lesson.header())
     return lesson

@@ -25,11 +25,10 @@ def build_dir() -> Path:
 
 
 def run_dir(profile: str, seed: int) -> Path:
-    """Folder for one profile+seed's executed notebooks, results JSON and saved models.
+    """Folder for one profile+seed's executed notebooks, results JSON and saved models (not
+    created here: :func:`helpers.files.ensure_writable` creates and checks it).
 
     ``$COURSE_OUTPUT_DIR`` overrides it (``make lessons`` sets it to where papermill writes).
     """
     env = os.environ.get(OUTPUT_ENV)
-    path = Path(env) if env else build_dir() / "lessons" / f"{profile}-seed{seed}"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return Path(env) if env else build_dir() / "lessons" / f"{profile}-seed{seed}"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from helpers.files import write_text_keeping_previous
 from helpers.training import RunRecord
 
 TABLE_COLUMNS = (
@@ -102,22 +101,44 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
+def _unserialisable(obj: Any, where: str = "payload") -> str | None:
+    """Where in ``obj`` (already passed through :func:`_jsonable`) JSON cannot go, if anywhere."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            found = _unserialisable(v, f"{where}[{k!r}]")
+            if found:
+                return found
+        return None
+    if isinstance(obj, list):
+        for i, v in enumerate(obj):
+            found = _unserialisable(v, f"{where}[{i}]")
+            if found:
+                return found
+        return None
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return None
+    return f"{where} is a {type(obj).__name__}"
+
+
 def save_json(path: Path, payload: Mapping[str, Any]) -> Path | None:
-    """Write ``payload`` to ``path`` atomically. An existing file is kept as ``*.prev.json``
-    (and that is printed), so a re-run never silently replaces earlier results. Returns the
-    backup's path, if one was made."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    backup = None
-    if path.exists():
-        backup = path.with_suffix(".prev.json")
-        os.replace(path, backup)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(_jsonable(payload), fh, indent=2, sort_keys=False)
-        fh.write("\n")
-    os.replace(tmp, path)
-    return backup
+    """Write ``payload`` to ``path`` as JSON; an existing file is kept as a time-stamped
+    ``*.prev.json`` generation (every one, see :mod:`helpers.files`), so a re-run never drops
+    earlier results. Returns the kept generation's path, if there was a file.
+
+    The payload is serialised before any file is touched: if it cannot be (say an object in
+    ``lesson.extra``), a TypeError names the value and the current file stays as it was.
+    """
+    data = _jsonable(payload)
+    try:
+        text = json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n"
+    except (TypeError, ValueError) as exc:
+        where = _unserialisable(data) or "a value"
+        raise TypeError(
+            f"Cannot save results to {path}: {where}, which JSON cannot store ({exc}). Store "
+            "plain numbers, strings, lists or dicts (e.g. float(x), x.tolist()); the results "
+            "already in that file were left as they were."
+        ) from None
+    return write_text_keeping_previous(Path(path), text)
 
 
 def load_json(path: Path) -> dict[str, Any]:

@@ -12,7 +12,6 @@ import importlib.util
 import re
 import symtable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -31,10 +30,12 @@ CELL_RUN_KEYS = ("execution", "papermill", "collapsed", "scrolled")
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _paths_module():
-    """helpers/paths.py loaded on its own: importing the ``helpers`` package starts TensorFlow
+def helpers_module(name: str):
+    """helpers/<name>.py loaded on its own: importing the ``helpers`` package starts TensorFlow
     (10-20 s), which these scripts do not need."""
-    spec = importlib.util.spec_from_file_location("_course_paths", ROOT / "helpers" / "paths.py")
+    spec = importlib.util.spec_from_file_location(
+        f"_course_{name}", ROOT / "helpers" / f"{name}.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -43,7 +44,7 @@ def _paths_module():
 def build_dir() -> Path:
     """The course's build folder (``$COURSE_BUILD_DIR`` or ``<repo>/build``), as helpers.paths
     defines it."""
-    return _paths_module().build_dir()
+    return helpers_module("paths").build_dir()
 
 
 def lesson_notebooks(folder: Path) -> list[Path]:
@@ -327,11 +328,4 @@ def leaked_solution_lines(
 def kept_name(path: Path, stamp_from: Path | None = None) -> Path:
     """A free ``<stem>.<YYYYmmdd-HHMMSS><suffix>`` name beside ``path``, time-stamped with the
     modification time of ``stamp_from`` (default ``path``)."""
-    mtime = (stamp_from or path).stat().st_mtime
-    stamp = datetime.fromtimestamp(mtime).strftime("%Y%m%d-%H%M%S")
-    candidate = path.with_name(f"{path.stem}.{stamp}{path.suffix}")
-    n = 1
-    while candidate.exists():
-        n += 1
-        candidate = path.with_name(f"{path.stem}.{stamp}-{n}{path.suffix}")
-    return candidate
+    return helpers_module("files").stamped_name(path, stamp_from, marker="")
