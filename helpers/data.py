@@ -414,10 +414,17 @@ def load_path(path: str | os.PathLike, verify: bool = True) -> MnistData:
     """Load from an explicit path: a ``mnist.npz`` file or a folder with the IDX files."""
     p = Path(path).expanduser()
     if not p.exists():
+        relative = (
+            ""
+            if p.is_absolute()
+            else f" A relative path is looked up from the current folder, {Path.cwd()} (a "
+            "notebook's kernel runs in the notebook's own folder, notebooks/), so it was "
+            f"looked for at {Path.cwd() / p}; give an absolute path to be sure."
+        )
         raise DataError(
-            f"MNIST path {str(path)!r} does not exist. Point DATA_SOURCE or MNIST_PATH at a "
-            "Keras mnist.npz or at a folder holding the four IDX files (.gz or uncompressed), "
-            "or use DATA_SOURCE='embedded' for the offline set."
+            f"MNIST path {str(path)!r} does not exist.{relative} Point DATA_SOURCE or "
+            "MNIST_PATH at a Keras mnist.npz or at a folder holding the four IDX files (.gz or "
+            "uncompressed), or use DATA_SOURCE='embedded' for the offline set."
         )
     return load_idx_folder(p, verify) if p.is_dir() else load_npz(p, verify)
 

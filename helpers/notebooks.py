@@ -46,4 +46,8 @@ def execute_lesson(
         kernel_name="python3",
         progress_bar=False,
         log_output=False,
+        # the kernel's own start-up log (e.g. "running over TCP without encryption", which
+        # papermill's local kernels always are) is not the learner's business; cell errors
+        # and the notebook's outputs are unaffected
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
     )

@@ -40,6 +40,7 @@ def refresh(path: Path) -> float:
         timeout=900,
         kernel_name="python3",
         record_timing=False,
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no kernel start-up warnings
         resources={"metadata": {"path": str(path.parent)}},
     ).execute()
     seconds = time.perf_counter() - start

@@ -2,8 +2,9 @@
 
 Usage: python scripts/run_lessons.py [--profile workshop] [--seed 0] [--only 01 03]
 
-A previous run's folder is kept (renamed with its time stamp), never overwritten. Prints the
-wall time of each notebook (kernel start included) and writes timings.json beside them.
+A previous run's folder is kept (renamed ``<folder>.<time stamp>.prev``), never overwritten.
+Prints the wall time of each notebook (kernel start included) and writes timings.json beside
+them. A relative ``MNIST_PATH`` is made absolute here, because the kernels run in notebooks/.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ import json
 import os
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from helpers.lesson import ParameterError  # noqa: E402
+from helpers.files import OutputNotWritable, ensure_writable, keep_previous  # noqa: E402
+from helpers.lesson import MAX_SEED, ParameterError  # noqa: E402
 from helpers.notebooks import (  # noqa: E402
     check_papermill_parameters,
     execute_lesson,
@@ -36,14 +37,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", default=None, help="lesson number prefixes")
     parser.add_argument("--out", default=None, help="output folder (default build/lessons/...)")
     args = parser.parse_args(argv)
-    if not args.seed.isdigit():
-        parser.error(f"--seed must be a non-negative integer, got {args.seed!r}")
+    if not args.seed.isdigit() or int(args.seed) > MAX_SEED:
+        parser.error(f"--seed must be an integer from 0 to {MAX_SEED}, got {args.seed!r}")
     seed = int(args.seed)
     notebooks = lesson_notebooks()
-    if args.only:
+    if args.only is not None:
+        choices = [nb.name[:2] for nb in notebooks]
+        unknown = [o for o in args.only if o not in choices]
+        if unknown or not args.only:
+            parser.error(
+                f"--only {' '.join(unknown) or '(nothing)'}: no such lesson. Choose from "
+                f"{', '.join(choices)} (e.g. --only 00 08, or make lessons ONLY='00 08')"
+            )
         notebooks = [nb for nb in notebooks if nb.name[:2] in args.only]
-        if not notebooks:
-            parser.error(f"--only {args.only} matches no lesson in notebooks/")
     params = {"PROFILE": args.profile, "SEED": seed}
     try:
         for nb in notebooks:
@@ -51,16 +57,27 @@ def main(argv: list[str] | None = None) -> int:
     except ParameterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if os.environ.get("MNIST_PATH"):  # the kernels run in notebooks/, not here
+        os.environ["MNIST_PATH"] = str(Path(os.environ["MNIST_PATH"]).expanduser().absolute())
 
     import papermill as pm
 
     out = Path(args.out) if args.out else build_dir() / "lessons" / f"{args.profile}-seed{seed}"
-    if out.exists() and any(out.iterdir()):
-        stamp = datetime.fromtimestamp(out.stat().st_mtime).strftime("%Y%m%d-%H%M%S")
-        kept = out.with_name(f"{out.name}.{stamp}")
-        out.rename(kept)
-        print(f"Previous run kept in {kept}")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        if out.exists() and any(out.iterdir()):
+            print(f"Previous run kept in {keep_previous(out)}")
+        ensure_writable(out, "the executed notebooks and results")
+    except OutputNotWritable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(
+            f"error: cannot keep the previous run in {out} aside ({exc.strerror or exc}); "
+            f"nothing was changed. Choose another folder with --out, or make {out.parent} "
+            "writable.",
+            file=sys.stderr,
+        )
+        return 2
     os.environ["COURSE_OUTPUT_DIR"] = str(out)
     timings, failed = {}, []
     for nb in notebooks:
@@ -71,6 +88,13 @@ def main(argv: list[str] | None = None) -> int:
         except pm.PapermillExecutionError as exc:
             status = f"FAILED: {exc.ename}: {exc.evalue}"
             failed.append(nb.name)
+        except KeyboardInterrupt:
+            print(
+                f"\nInterrupted during {nb.name}. Its partly executed copy and the finished "
+                f"lessons' results are in {out}; nothing else was touched.",
+                file=sys.stderr,
+            )
+            return 130
         timings[nb.name] = round(time.perf_counter() - start, 1)
         print(f"{nb.name:<32} {timings[nb.name]:7.1f} s  {status}", flush=True)
     (out / "timings.json").write_text(
