@@ -108,7 +108,7 @@ def test_conventions(path):
     [
         ({"PROFLE": "smoke"}, "did you mean 'PROFILE'"),
         ({"PROFILE": "quick"}, "PROFILE must be one of smoke, workshop, full"),
-        ({"SEED": "three"}, "SEED must be a non-negative int"),
+        ({"SEED": "three"}, "SEED must be an int from 0 to 2147483647"),
     ],
 )
 def test_runner_rejects_bad_parameters_before_starting_a_kernel(params, message):
