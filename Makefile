@@ -43,7 +43,7 @@ lessons: $(STAMP)  ## run the lessons with papermill into build/lessons/ (PROFIL
 	$(BIN)/python scripts/run_lessons.py --profile $(PROFILE) --seed $(SEED) $(if $(ONLY),--only $(ONLY),)
 
 prune: $(STAMP)  ## list kept older results/models in build/lessons (KEEP=3); add YES=1 to delete them
-	$(BIN)/python scripts/prune_results.py --keep $(KEEP) $(if $(YES),--yes,)
+	$(BIN)/python scripts/prune_results.py --keep $(KEEP) $(if $(filter 1 yes true,$(YES)),--yes,)
 
 handouts: $(STAMP)  ## HTML (+ PDF with Chromium) handouts of the executed lessons into build/handouts/ (FROM=folder)
 	$(BIN)/python scripts/make_handouts.py $(if $(FROM),--from $(FROM),)

@@ -322,9 +322,9 @@ class Collection:
 
 
 def collect_results(folders: Iterable[Path]) -> Collection:
-    """Every lesson results file under ``folders`` (recursively). ``*.prev.json`` backups and
-    JSON files that are not lesson results are set aside; of several files for the same
-    (lesson, profile, seed) the newest is used."""
+    """Every lesson results file under ``folders`` (recursively). Hidden temporary files are
+    skipped; ``*.prev.json`` backups and JSON files that are not lesson results are set aside;
+    of several files for the same (lesson, profile, seed) the newest is used."""
     newest: dict[tuple[str, str, int], ResultFile] = {}
     superseded, previous, not_results = [], [], []
     seen: set[Path] = set()
@@ -334,6 +334,8 @@ def collect_results(folders: Iterable[Path]) -> Collection:
             if real in seen:
                 continue
             seen.add(real)
+            if path.name.startswith("."):  # a write in progress (or one a crash cut short)
+                continue
             if path.name.endswith(".prev.json"):
                 previous.append(path)
                 continue

@@ -44,10 +44,11 @@ def _allowed() -> str:
 
 
 # Stored in the notebook's namespace by the first successful check: the ALL-CAPS names that
-# existed then (the parameters cell's and papermill's). Constants that later cells define
-# (BATCH_SIZE, RARE, ...) are then not mistaken for misspelt parameters when a learner
-# re-runs the notebook from the top in the same kernel.
+# existed then. When a learner re-runs the notebook from the top in the same kernel, names
+# that appeared since (BATCH_SIZE, RARE, ... from later cells) are lesson constants, unless
+# they look like a misspelt parameter (SEEED, PROFLE): those are still errors.
 _NAMES_AT_START = "__course_names_at_start__"
+_MISSPELT = 0.8  # difflib similarity from which a new name is taken for a misspelt parameter
 
 
 def check_parameters(namespace: Mapping[str, Any]) -> dict[str, Any]:
@@ -55,23 +56,32 @@ def check_parameters(namespace: Mapping[str, Any]) -> dict[str, Any]:
 
     An ALL-CAPS name that is not a known parameter is a misspelling (papermill only warns about
     those and injects them anyway), so it is an error that suggests the closest name. When the
-    notebook is re-run in the same kernel, only the names that existed at the first check are
-    looked at: later cells' constants are not parameters.
+    notebook is re-run in the same kernel, names defined after the first check are the lesson's
+    own constants unless they closely resemble a parameter name.
     """
     caps = [k for k in namespace if re.fullmatch(r"[A-Z][A-Z0-9_]+", k)]
     at_start = namespace.get(_NAMES_AT_START)
     if isinstance(at_start, frozenset):
-        caps = [k for k in caps if k in at_start]
+        caps = [
+            k
+            for k in caps
+            if k in at_start or difflib.get_close_matches(k, PARAMETERS, n=1, cutoff=_MISSPELT)
+        ]
     unknown = [k for k in caps if k not in PARAMETERS]
     if unknown:
         hints = []
         for k in unknown:
             close = difflib.get_close_matches(k, PARAMETERS, n=1)
             hints.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        live_kernel = "In" in namespace  # IPython keeps the cell history there
         raise ParameterError(
-            f"Unknown parameter {', '.join(hints)}. This notebook takes: {_allowed()}. "
-            "If you already removed it from the parameters cell, it is still defined in this "
-            f"kernel: restart the kernel (or run `del {unknown[0]}`) and run again."
+            f"Unknown parameter {', '.join(hints)}. This notebook takes: {_allowed()}."
+            + (
+                " If you already removed it from the parameters cell, it is still defined in "
+                f"this kernel: restart the kernel (or run `del {unknown[0]}`) and run again."
+                if live_kernel
+                else ""
+            )
         )
     missing = [k for k in PARAMETERS if k not in namespace]
     if missing:
@@ -131,7 +141,7 @@ class Lesson:
     @property
     def output_dir(self) -> Path:
         """Where this run's results and models go (under ``build/``), created if needed."""
-        return ensure_writable(run_dir(self.profile.name, self.seed))
+        return ensure_writable(run_dir(self.profile.name, self.seed), before_work=False)
 
     def header(self) -> str:
         return (
@@ -272,6 +282,6 @@ def start_lesson(name: str, namespace: Mapping[str, Any]) -> Lesson:
     """Validate the parameters in ``namespace`` (pass ``globals()``), seed, and start ``name``."""
     params = check_parameters(namespace)
     lesson = Lesson(name, params["PROFILE"], params["SEED"], params["DATA_SOURCE"])
-    lesson.output_dir  # noqa: B018 -- checks it is writable now, not after minutes of training
+    ensure_writable(run_dir(lesson.profile.name, lesson.seed))  # now, not after the training
     print(lesson.header())
     return lesson

@@ -31,4 +31,7 @@ def run_dir(profile: str, seed: int) -> Path:
     ``$COURSE_OUTPUT_DIR`` overrides it (``make lessons`` sets it to where papermill writes).
     """
     env = os.environ.get(OUTPUT_ENV)
-    return Path(env) if env else build_dir() / "lessons" / f"{profile}-seed{seed}"
+    if not env:
+        return build_dir() / "lessons" / f"{profile}-seed{seed}"
+    path = Path(env).expanduser()
+    return path if path.is_absolute() else repo_root() / path  # as build_dir: not notebooks/

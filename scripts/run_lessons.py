@@ -2,8 +2,9 @@
 
 Usage: python scripts/run_lessons.py [--profile workshop] [--seed 0] [--only 01 03]
 
-A previous run's folder is kept (renamed ``<folder>.<time stamp>.prev``), never overwritten.
-Prints the wall time of each notebook (kernel start included) and writes timings.json beside
+A previous run's folder is kept (renamed ``<folder>.<time stamp>.prev``), never overwritten;
+with ``--only`` the folder is added to instead, and each executed notebook, results file or
+model it replaces is kept as ``<name>.<time stamp>.prev<suffix>``. Prints the wall time of each notebook (kernel start included) and writes timings.json beside
 them. A relative ``MNIST_PATH`` is made absolute here, because the kernels run in notebooks/.
 """
 
@@ -19,7 +20,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from helpers.files import OutputNotWritable, ensure_writable, keep_previous  # noqa: E402
+from helpers.files import (  # noqa: E402
+    OutputNotWritable,
+    ensure_writable,
+    keep_previous,
+    write_text_keeping_previous,
+)
 from helpers.lesson import MAX_SEED, ParameterError  # noqa: E402
 from helpers.notebooks import (  # noqa: E402
     check_papermill_parameters,
@@ -30,10 +36,15 @@ from helpers.paths import build_dir  # noqa: E402
 from helpers.profiles import PROFILES  # noqa: E402
 
 
+def default_out(profile: str, seed: int) -> Path:
+    """build/lessons/<profile>-seed<N>: where a lesson run at this profile and seed saves."""
+    return build_dir() / "lessons" / f"{profile}-seed{seed}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", default="workshop", help=f"one of {', '.join(PROFILES)}")
-    parser.add_argument("--seed", default="0", help="non-negative integer seed")
+    parser.add_argument("--seed", default="0", help=f"integer seed from 0 to {MAX_SEED}")
     parser.add_argument("--only", nargs="*", default=None, help="lesson number prefixes")
     parser.add_argument("--out", default=None, help="output folder (default build/lessons/...)")
     args = parser.parse_args(argv)
@@ -62,11 +73,13 @@ def main(argv: list[str] | None = None) -> int:
 
     import papermill as pm
 
-    out = Path(args.out) if args.out else build_dir() / "lessons" / f"{args.profile}-seed{seed}"
+    out = Path(args.out).expanduser().absolute() if args.out else default_out(args.profile, seed)
     try:
-        if out.exists() and any(out.iterdir()):
+        # a full run moves the previous one aside whole; a run of some lessons (--only) adds to
+        # it, so the other lessons' results stay (each replaced file is kept as a generation)
+        if args.only is None and out.exists() and any(out.iterdir()):
             print(f"Previous run kept in {keep_previous(out)}")
-        ensure_writable(out, "the executed notebooks and results")
+        ensure_writable(out, "the executed notebooks and results", "choose another --out")
     except OutputNotWritable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -82,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     timings, failed = {}, []
     for nb in notebooks:
         start = time.perf_counter()
+        kept = keep_previous(out / nb.name, move=True)  # papermill rewrites it in place
+        if kept:
+            print(f"Previous {nb.name} kept as {kept.name}")
         try:
             execute_lesson(nb, out / nb.name, params)
             status = "ok"
@@ -97,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
             return 130
         timings[nb.name] = round(time.perf_counter() - start, 1)
         print(f"{nb.name:<32} {timings[nb.name]:7.1f} s  {status}", flush=True)
-    (out / "timings.json").write_text(
+    write_text_keeping_previous(
+        out / "timings.json",
         json.dumps(
             {
                 "profile": args.profile,
@@ -107,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
             },
             indent=2,
         )
-        + "\n"
+        + "\n",
     )
     print(f"Executed notebooks, results and timings are in {out}")
     if failed:

@@ -105,11 +105,25 @@ def test_rerun_from_the_top_in_a_live_kernel(isolated_env):
 
 
 def test_rerun_still_catches_a_misspelt_parameter_and_says_how_to_clear_it():
-    kernel = {**GOOD, "SEEED": 3}
+    kernel = {**GOOD, "SEEED": 3, "In": []}  # "In": IPython's history, so a live kernel
     for _ in range(2):  # learner fixes the cell but the name lives on in the kernel
         with pytest.raises(ParameterError) as err:
             check_parameters(kernel)
         assert "restart the kernel (or run `del SEEED`)" in str(err.value)
+
+
+def test_a_misspelling_typed_after_a_good_run_is_still_caught():
+    kernel = {**GOOD, "In": []}
+    check_parameters(kernel)
+    kernel.update(BATCH_SIZE=128, PROFLE="full")  # a constant, and a typo in the params cell
+    with pytest.raises(ParameterError, match="'PROFLE' \\(did you mean 'PROFILE'\\?\\)"):
+        check_parameters(kernel)
+
+
+def test_outside_a_kernel_the_message_does_not_mention_one():
+    with pytest.raises(ParameterError) as err:
+        check_parameters({**GOOD, "SEEED": 3})
+    assert "restart the kernel" not in str(err.value)
 
 
 def test_papermill_parameter_misspelt():
@@ -204,11 +218,19 @@ def test_unwritable_output_folder_fails_before_any_training(isolated_env, monkey
     assert str(UNWRITABLE) in msg and "Nothing has run yet" in msg and "COURSE_BUILD_DIR" in msg
 
 
+@needs_unwritable
+def test_unwritable_at_the_end_says_the_work_is_still_in_memory(isolated_env, monkeypatch):
+    lesson = Lesson("01_underfitting", "smoke", 0)  # started fine; then the folder went away
+    monkeypatch.setenv("COURSE_OUTPUT_DIR", str(UNWRITABLE))
+    with pytest.raises(files.OutputNotWritable, match="still in memory: fix this, then run"):
+        lesson.finish()
+
+
 def test_output_folder_below_a_file(isolated_env, monkeypatch):
     blocker = isolated_env / "results"
     blocker.write_text("a file where the output folder should be")
     monkeypatch.setenv("COURSE_OUTPUT_DIR", str(blocker / "run"))
-    with pytest.raises(files.OutputNotWritable, match="Cannot write results to"):
+    with pytest.raises(files.OutputNotWritable, match="a file is in the way"):
         start_lesson("01_underfitting", dict(GOOD))
     assert blocker.read_text().startswith("a file where")
 
@@ -265,14 +287,37 @@ def test_interrupted_write_keeps_the_current_file(tmp_path):
 
 
 def test_saved_models_keep_every_generation(isolated_env):
+    from helpers._tf import keras
+
     lesson = Lesson("01_underfitting", "smoke", 0)
     run = type("Run", (), {"model": helpers.build_linear()})()
-    first = lesson.save_model(run)
-    first_bytes = first.read_bytes()
-    lesson.save_model(run)
-    lesson.save_model(run)
-    kept = files.generations(first)
-    assert len(kept) == 2 and kept[0].read_bytes() == first_bytes
+    for value in (1.0, 2.0, 3.0):  # three different models, saved in turn
+        run.model.layers[-1].bias.assign(np.full(10, value, np.float32))
+        path = lesson.save_model(run)
+    kept = files.generations(path)
+    saved = [float(keras.saving.load_model(p).layers[-1].bias.numpy()[0]) for p in [*kept, path]]
+    assert saved == [1.0, 2.0, 3.0]  # oldest first, the current one last
+    assert stat.S_IMODE(path.stat().st_mode) & 0o044  # readable by others, as umask allows
+
+
+def test_a_write_that_makes_a_folder_is_refused_cleanly(tmp_path):
+    path = tmp_path / "model.keras"
+    path.write_bytes(b"current")
+    with pytest.raises(TypeError, match="must create a file, not a folder"):
+        files.write_keeping_previous(path, lambda tmp: (tmp.unlink(), tmp.mkdir()))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.keras"]
+    assert path.read_bytes() == b"current"
+
+
+def test_a_generation_name_taken_meanwhile_is_not_overwritten(tmp_path, monkeypatch):
+    path = tmp_path / "r.json"
+    path.write_text("current")
+    taken = files.generation_name(path)
+    taken.write_text("another process's generation")
+    names = iter([taken, taken.with_name("r.other.prev.json")])  # the race, then a free name
+    monkeypatch.setattr(files, "generation_name", lambda p: next(names))
+    assert files.keep_previous(path).name == "r.other.prev.json"
+    assert taken.read_text() == "another process's generation"
 
 
 def test_a_rerun_of_a_lesson_keeps_the_earlier_results(isolated_env, capsys):
@@ -296,7 +341,24 @@ def test_prune_lists_first_and_deletes_only_when_asked(tmp_path, capsys):
     assert prune.main(["--keep", "2", str(tmp_path / "lessons")]) == 0
     assert "would delete" in capsys.readouterr().out and _digest(tmp_path) == before
     assert prune.main(["--keep", "2", "--yes", str(tmp_path / "lessons")]) == 0
-    assert len(files.generations(path)) == 2 and json.loads(path.read_text())["run"] == 4
+    kept = [json.loads(p.read_text())["run"] for p in files.generations(path)]
+    assert kept == [2, 3] and json.loads(path.read_text())["run"] == 4
+
+
+def test_prune_removes_a_kept_run_folder_as_a_whole(tmp_path, capsys):
+    prune = _script("prune_results")
+    run = tmp_path / "lessons" / "smoke-seed0"
+    for n in range(3):  # three runs of one lesson, then the folder moved aside
+        save_json(run / "01_underfitting.json", {"run": n})
+        os.utime(run / "01_underfitting.json", (1e9 + n, 1e9 + n))
+    kept_run = files.keep_previous(run, move=True)
+    save_json(run / "01_underfitting.json", {"run": "current"})
+    assert prune.main(["--keep", "0", str(tmp_path / "lessons")]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[0] == f"would delete {kept_run}" and len(listed) == 2  # once, not its files
+    assert prune.main(["--keep", "0", "--yes", str(tmp_path / "lessons")]) == 0
+    assert not kept_run.exists()
+    assert json.loads((run / "01_underfitting.json").read_text()) == {"run": "current"}
 
 
 @pytest.mark.parametrize(
@@ -351,7 +413,7 @@ def test_run_lessons_bad_profile(run_lessons, capsys):
 def test_run_lessons_keeps_earlier_runs_even_within_one_second(run_lessons, isolated_env):
     out = isolated_env / "runs" / "smoke-seed0"
     for n in range(3):  # three runs in the same second: no name collision, nothing lost
-        assert run_lessons.main(["--profile", "smoke", "--only", "08", "--out", str(out)]) == 0
+        assert run_lessons.main(["--profile", "smoke", "--out", str(out)]) == 0
         (out / "mine.txt").write_text(f"notes {n}")
         os.utime(out, (1e9, 1e9))  # the same time stamp every time
     kept = files.generations(out)
@@ -363,13 +425,13 @@ def test_run_lessons_keeps_earlier_runs_even_within_one_second(run_lessons, isol
 def test_run_lessons_into_an_unwritable_folder(run_lessons, capsys):
     assert run_lessons.main(["--only", "08", "--out", str(UNWRITABLE / "run")]) == 2
     err = capsys.readouterr().err
-    assert str(UNWRITABLE) in err and "COURSE_BUILD_DIR" in err and not run_lessons.executed
+    assert str(UNWRITABLE) in err and "choose another --out" in err and not run_lessons.executed
 
 
 @needs_unwritable
 def test_run_lessons_cannot_move_the_previous_run_aside(run_lessons, capsys):
     # /sys/kernel exists, has entries, and cannot be renamed: the kept-folder step fails
-    assert run_lessons.main(["--only", "08", "--out", "/sys/kernel"]) == 2
+    assert run_lessons.main(["--out", "/sys/kernel"]) == 2
     err = capsys.readouterr().err
     assert "cannot keep the previous run" in err and "--out" in err
 
@@ -383,17 +445,38 @@ def test_run_lessons_resolves_a_relative_mnist_path(run_lessons, isolated_env, m
 
 def test_run_lessons_interrupted(run_lessons, isolated_env, monkeypatch, capsys):
     out = isolated_env / "o"
-    run_lessons.main(["--profile", "smoke", "--only", "00", "--out", str(out)])
+    run_lessons.main(["--profile", "smoke", "--out", str(out)])
     first = _digest(out)
 
     def interrupted(notebook, output, parameters):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(run_lessons, "execute_lesson", interrupted)
-    assert run_lessons.main(["--profile", "smoke", "--only", "00", "--out", str(out)]) == 130
+    assert run_lessons.main(["--profile", "smoke", "--out", str(out)]) == 130
     assert "Interrupted during 00_data_and_baseline.ipynb" in capsys.readouterr().err
-    kept = [p for p in out.parent.iterdir() if p.name.startswith("o.")]
-    assert len(kept) == 1 and _digest(kept[0]) == first
+    (kept,) = files.generations(out)
+    assert _digest(kept) == first
+
+
+def test_run_lessons_only_adds_to_the_run_and_keeps_what_it_replaces(run_lessons, isolated_env):
+    out = isolated_env / "o"
+    run_lessons.main(["--profile", "smoke", "--out", str(out)])
+    first = _digest(out)
+    assert run_lessons.main(["--profile", "smoke", "--only", "07", "--out", str(out)]) == 0
+    now = _digest(out)
+    replaced = ("07_capstone.ipynb", "timings.json")
+    assert all(now[name] == digest for name, digest in first.items() if name not in replaced)
+    (kept,) = files.generations(out / "07_capstone.ipynb")
+    assert now[kept.name] == first["07_capstone.ipynb"]
+
+
+def test_run_lessons_relative_out_is_from_the_callers_folder(
+    run_lessons, isolated_env, monkeypatch
+):
+    monkeypatch.chdir(isolated_env)
+    run_lessons.main(["--profile", "smoke", "--only", "08", "--out", "mine"])
+    assert os.environ["COURSE_OUTPUT_DIR"] == str(isolated_env / "mine")
+    assert (isolated_env / "mine" / "08_class_imbalance.ipynb").exists()
 
 
 def test_make_lessons_only_is_passed_on():
@@ -405,6 +488,14 @@ def test_make_lessons_only_is_passed_on():
         check=True,
     ).stdout
     assert "run_lessons.py --profile workshop --seed 0 --only 00 08" in dry
+
+
+@pytest.mark.parametrize(("yes", "deletes"), [("1", True), ("0", False), ("no", False)])
+def test_make_prune_deletes_only_when_told_yes(yes, deletes):
+    dry = subprocess.run(
+        ["make", "-n", "prune", f"YES={yes}"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert ("--yes" in dry) is deletes
 
 
 def test_readme_documents_the_make_variable_not_an_option():
