@@ -4,8 +4,9 @@ Usage: python scripts/run_lessons.py [--profile workshop] [--seed 0] [--only 01 
 
 A previous run's folder is kept (renamed ``<folder>.<time stamp>.prev``), never overwritten;
 with ``--only`` the folder is added to instead, and each executed notebook, results file or
-model it replaces is kept as ``<name>.<time stamp>.prev<suffix>``. Prints the wall time of each notebook (kernel start included) and writes timings.json beside
-them. A relative ``MNIST_PATH`` is made absolute here, because the kernels run in notebooks/.
+model it replaces is kept as ``<name>.<time stamp>.prev<suffix>``. Prints the wall time of each
+notebook (kernel start included) and writes timings.json beside them. A relative
+``MNIST_PATH`` or ``--out`` is made absolute here, because the kernels run in notebooks/.
 """
 
 from __future__ import annotations
