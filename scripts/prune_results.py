@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in doomed:
         print(f"{verb} {path}")
     print(
-        f"{len(doomed)} older generation(s) {verb} (keeping the newest {args.keep} of each)"
+        f"{len(doomed)} older generation(s) {'deleted' if args.yes else 'to delete'} (keeping the newest {args.keep} of each)"
         + ("" if args.yes or not doomed else "; run again with --yes (make prune YES=1) to delete")
     )
     return 0
