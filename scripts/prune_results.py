@@ -40,8 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     verb = "deleted" if args.yes else "would delete"
     for path in doomed:
         print(f"{verb} {path}")
+    done = "deleted" if args.yes else "to delete"
     print(
-        f"{len(doomed)} older generation(s) {'deleted' if args.yes else 'to delete'} (keeping the newest {args.keep} of each)"
+        f"{len(doomed)} older generation(s) {done} (keeping the newest {args.keep} of each)"
         + ("" if args.yes or not doomed else "; run again with --yes (make prune YES=1) to delete")
     )
     return 0
