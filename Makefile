@@ -10,12 +10,16 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 PROFILE ?= workshop
 SEED    ?= 0
+SEEDS   ?= 0 1 2 3 4
 KEEP    ?= 3
+# pytest workers for the notebook tests (smoke, nbval): a lesson keeps about one core busy,
+# so two kernels at a time use a 2-core machine fully. TEST_JOBS=0 runs them one by one.
+TEST_JOBS ?= 2
 LAB_DIR ?= notebooks
 # Test runs write their results here, never over a learner's own runs in build/lessons.
 TEST_BUILD := build/test-runs
 
-.PHONY: help setup lab lessons prune handouts student doctor report bench test unit smoke nbval e2e lint \
+.PHONY: help setup lab lessons evidence prune handouts student doctor report bench test unit smoke nbval e2e lint \
         wheelhouse data outputs lock clean clean-all
 
 help:  ## list the targets
@@ -42,6 +46,13 @@ lab: $(STAMP)  ## JupyterLab on 127.0.0.1 (token on) with the course kernel (LAB
 lessons: $(STAMP)  ## run the lessons with papermill into build/lessons/ (PROFILE=workshop SEED=0 ONLY="00 08")
 	$(BIN)/python scripts/run_lessons.py --profile $(PROFILE) --seed $(SEED) $(if $(ONLY),--only $(ONLY),)
 
+evidence: $(STAMP)  ## calibrate: run the lessons at PROFILE for each of SEEDS, record them in evidence/
+	@failed=""; for s in $(SEEDS); do \
+	  $(BIN)/python scripts/run_lessons.py --profile $(PROFILE) --seed $$s $(if $(ONLY),--only $(ONLY),) \
+	    || failed="$$failed $$s"; done; \
+	$(BIN)/python scripts/record_evidence.py $(foreach s,$(SEEDS),build/lessons/$(PROFILE)-seed$(s)); \
+	if [ -n "$$failed" ]; then echo "Lessons failed at seed(s)$$failed: see above; evidence records what they measured."; exit 1; fi
+
 prune: $(STAMP)  ## list kept older results/models in build/lessons (KEEP=3); add YES=1 to delete them
 	$(BIN)/python scripts/prune_results.py --keep $(KEEP) $(if $(filter 1 yes true,$(YES)),--yes,)
 
@@ -54,8 +65,8 @@ student: $(STAMP)  ## student copies (solutions replaced by stubs, outputs clear
 doctor: $(STAMP)  ## check this machine: versions, cores, data source, expected time per lesson
 	$(BIN)/python -m helpers.doctor
 
-report: $(STAMP)  ## claims ledger from the results of executed lessons into build/report.md/.html
-	$(BIN)/python scripts/make_report.py
+report: $(STAMP)  ## claims ledger from the committed evidence/ (or FROM=build/lessons) into build/report.md/.html
+	$(BIN)/python scripts/make_report.py $(if $(FROM),--results $(FROM),)
 
 bench: $(STAMP)  ## benchmarks: notebook wall times per profile, training throughput, peak memory
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
@@ -66,10 +77,11 @@ unit: $(STAMP)  ## helpers unit tests (fast, offline)
 	COURSE_BUILD_DIR=$(TEST_BUILD) $(BIN)/python -m pytest -m "not notebooks and not browser" -q
 
 smoke: $(STAMP)  ## execute notebooks with papermill: smoke profile, student copies, reproducibility
-	COURSE_BUILD_DIR=$(TEST_BUILD) $(BIN)/python -m pytest -m notebooks -q
+	COURSE_BUILD_DIR=$(TEST_BUILD) $(BIN)/python -m pytest -m notebooks -q -n $(TEST_JOBS) --dist loadgroup
 
 nbval: $(STAMP)  ## re-run the committed notebooks (workshop profile) and compare their outputs
 	COURSE_BUILD_DIR=$(TEST_BUILD) COURSE_PROFILE=workshop $(BIN)/python -m pytest -q --nbval \
+	  -n $(TEST_JOBS) --dist loadscope \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600 notebooks/
 
 e2e: $(STAMP)  ## JupyterLab end to end in headless Chromium (skips, saying why, without Chromium)

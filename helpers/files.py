@@ -126,13 +126,17 @@ def ensure_writable(
     return folder
 
 
-def write_keeping_previous(path: Path, write: Callable[[Path], None]) -> Path | None:
+def write_keeping_previous(
+    path: Path, write: Callable[[Path], None], keep: bool = True
+) -> Path | None:
     """Write ``path`` through ``write(tmp_path)``; keep an existing ``path`` as a generation.
 
     ``write`` writes the complete new file at the temporary path it is given (same folder,
     same suffix, a hidden name). If it raises or makes something other than a file, the
     current file and its generations are untouched and the temporary path is removed.
-    Returns the kept generation's path, if there was a file.
+    Returns the kept generation's path, if there was a file. ``keep=False`` only replaces
+    the file atomically, for committed files whose history git keeps (evidence, reference
+    timings).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -144,7 +148,7 @@ def write_keeping_previous(path: Path, write: Callable[[Path], None]) -> Path | 
         write(tmp)
         if not tmp.is_file():
             raise TypeError(f"write({tmp}) must create a file, not {_kind(tmp)}.")
-        kept = keep_previous(path)
+        kept = keep_previous(path) if keep else None
         os.replace(tmp, path)
     except BaseException:
         if kept is not None and kept.is_dir() and not path.exists():
@@ -156,9 +160,11 @@ def write_keeping_previous(path: Path, write: Callable[[Path], None]) -> Path | 
     return kept
 
 
-def write_text_keeping_previous(path: Path, text: str) -> Path | None:
+def write_text_keeping_previous(path: Path, text: str, keep: bool = True) -> Path | None:
     """:func:`write_keeping_previous` for text (UTF-8)."""
-    return write_keeping_previous(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return write_keeping_previous(
+        path, lambda tmp: tmp.write_text(text, encoding="utf-8"), keep=keep
+    )
 
 
 def _kind(path: Path) -> str:

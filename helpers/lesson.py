@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from helpers import evidence
 from helpers._version import __version__
 from helpers.data import MnistData, load_mnist
 from helpers.files import ensure_writable, write_keeping_previous
@@ -222,6 +223,11 @@ class Lesson:
         self.claims = [old for old in self.claims if old.key != key] + [c]
         return c
 
+    def show_evidence(self, key: str) -> None:
+        """Print claim ``key``'s values over the committed seeds at this profile (for prose
+        that quotes a seed range: the range is then printed right above it)."""
+        print("\n".join(evidence.claim_lines(self.profile.name, self.name, key)))
+
     def finish(self) -> pd.DataFrame:
         """Print the results table and claims, save them as JSON, and assert the claims at the
         workshop profile (at smoke and full they are reported only)."""
@@ -230,6 +236,9 @@ class Lesson:
         print()
         for c in self.claims:
             print(c.line())
+        ranges = evidence.report_lines(self.name, self.profile.name, self.seed, self.claims)
+        if ranges:
+            print("\n" + "\n".join(ranges))
         src = self.data
         payload = {
             "lesson": self.name,

@@ -6,6 +6,7 @@ import os
 import platform
 import random
 from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 
@@ -58,4 +59,23 @@ def software_versions() -> dict[str, str]:
             continue
     versions["platform"] = f"{platform.system()} {platform.machine()}"
     versions["cpu_count"] = str(os.cpu_count())
+    versions["cpu"] = cpu_model()
     return versions
+
+
+def cpu_model() -> str:
+    """The CPU's model name and widest vector unit (float results differ between AVX2 and
+    AVX-512 machines, so evidence records which one produced them)."""
+    name, flags = platform.processor() or "unknown CPU", set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                name = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+                break
+    except OSError:
+        pass
+    vector = next((f for f in ("avx512f", "avx2", "avx") if f in flags), "")
+    return f"{name} ({vector})" if vector else name

@@ -24,7 +24,7 @@ not touched), same epochs, repeats interleaved in one process. Knobs on the cour
 batch size, tf.data vs arrays, model size, TensorFlow threads (one child process per setting),
 and start-up (TF import, kernel start).
 
-Writes <out>/bench.json and <out>/bench.md (the previous ones are kept as bench.prev.*).
+Writes <out>/bench.json and <out>/bench.md (earlier ones are kept as bench.<stamp>.prev.*).
 ``--write-reference`` rewrites the ``seconds``/``measured``/``machine`` parts of
 helpers/reference_timings.json from the notebook timings of this run (lessons not run keep
 their old values).
@@ -43,7 +43,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
@@ -52,6 +51,14 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import _nbtools as nbt  # noqa: E402
+
+# helpers/files.py on its own: `import helpers` would start TensorFlow in the bench's parent
+_files = nbt.helpers_module("files")
+write_text_keeping_previous = _files.write_text_keeping_previous
+keep_previous = _files.keep_previous
 
 PROFILE_CHOICES = ("smoke", "workshop", "full")
 DEFAULT_PROFILES = ("smoke", "workshop")
@@ -142,38 +149,17 @@ def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str
     return "\n".join(lines)
 
 
-def keep_previous(path: Path) -> Path | None:
-    """Rename an existing ``name.ext`` to ``name.prev.ext`` (replacing an older one)."""
-    path = Path(path)
-    if not path.exists():
-        return None
-    prev = path.with_name(f"{path.stem}.prev{path.suffix}")
-    if prev.is_dir():
-        shutil.rmtree(prev)
-    os.replace(path, prev)
-    return prev
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-
-
 def write_results(out: Path, payload: dict[str, Any], markdown: str) -> list[Path]:
-    """Write ``bench.json`` and ``bench.md`` into ``out``; earlier ones become ``bench.prev.*``.
-    Returns the paths of the kept previous files."""
+    """Write ``bench.json`` and ``bench.md`` into ``out``; earlier ones are kept as time-stamped
+    generations (``bench.<stamp>.prev.json``). Returns the paths of the kept files."""
     kept = []
     for name, text in (
         ("bench.json", json.dumps(payload, indent=2, default=str) + "\n"),
         ("bench.md", markdown),
     ):
-        prev = keep_previous(out / name)
+        prev = write_text_keeping_previous(out / name, text)
         if prev:
             kept.append(prev)
-        _write_text_atomic(out / name, text)
     return kept
 
 
@@ -233,7 +219,8 @@ def write_reference(
     if not seconds:
         raise ValueError("no lesson ran successfully: nothing to write into the reference.")
     new = reference_update(reference, seconds, machine, measured, speed)
-    _write_text_atomic(path, json.dumps(new, indent=2, ensure_ascii=False) + "\n")
+    text = json.dumps(new, indent=2, ensure_ascii=False) + "\n"
+    write_text_keeping_previous(path, text, keep=False)  # committed: git keeps its history
     return new
 
 

@@ -5,8 +5,8 @@ Usage: python scripts/make_handouts.py [--from DIR] [--out DIR] [--no-pdf] [--jo
 --from   folder of executed lesson notebooks (default: the committed notebooks/, which hold the
          workshop profile's seed-0 outputs; or e.g. build/lessons/workshop-seed0 from
          `make lessons`, whose timings.json then shows in the index)
---out    where the handouts go (default build/handouts/); a previous build there is moved to
-         <out>.prev (replacing an older .prev), never overwritten
+--out    where the handouts go (default build/handouts/); a previous build there is kept as
+         <out>.<time stamp>.prev, never overwritten
 --no-pdf HTML only. Otherwise Debian's chromium (if installed) prints each page to PDF.
 
 The pages work offline: figures are embedded PNGs and no script is loaded from a CDN (math
@@ -356,20 +356,12 @@ measurement exists; no value is estimated.</p>
 
 # ----------------------------------------------------------------------------- build
 def replace_output(staging: Path, out: Path) -> str | None:
-    """Move ``staging`` to ``out``; an existing ``out`` becomes ``<out>.prev``. Returns a
-    sentence saying what was moved (None if there was nothing to keep)."""
-    if not out.exists():
-        staging.rename(out)
-        return None
-    previous = out.with_name(out.name + ".prev")
-    replaced = previous.exists()
-    if replaced:
-        shutil.rmtree(previous) if previous.is_dir() else previous.unlink()
-    out.rename(previous)
+    """Move ``staging`` to ``out``; an existing ``out`` is kept as a time-stamped generation
+    (``<out>.<stamp>.prev``, never overwritten). Returns a sentence saying where it went (None
+    if there was nothing to keep)."""
+    previous = nbt.helpers_module("files").keep_previous(out)
     staging.rename(out)
-    return f"Previous handouts moved to {previous}" + (
-        " (replacing the older copy that was there)." if replaced else "."
-    )
+    return None if previous is None else f"Previous handouts kept in {previous}."
 
 
 def build(source: Path, out: Path, pdf: bool, jobs: int = 2) -> list[Handout]:

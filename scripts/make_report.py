@@ -2,21 +2,21 @@
 
 Usage: python scripts/make_report.py [--results DIR ...] [--out build/report.md]
 
-Reads every lesson results file (<lesson>.json, written by lesson.finish()) under the results
-folders (default: build/lessons, build/calibration and build/refresh, recursively; of several
-files for the same lesson, profile and seed the newest is used; *.prev.json backups are
-skipped) and writes build/report.md and build/report.html beside it. A previous report is kept
-as report.prev.md / report.prev.html. Every number and verdict comes from the results files;
-the claims themselves are registered in helpers/ledger.py.
+Reads every lesson results file under the results folders, recursively: by default the
+committed evidence (evidence/<profile>/<lesson>/seed<N>.json, see helpers/evidence.py), so a
+fresh clone builds the ledger without running a lesson; with --results, your own runs
+(<lesson>.json written by lesson.finish(), e.g. build/lessons). Of several files for the same
+lesson, profile and seed the newest is used; *.prev.json generations are skipped. Writes
+build/report.md and build/report.html; the previous report is kept as a generation. Every
+number and verdict comes from the results files; the claims themselves
+are registered in helpers/ledger.py.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
-import tempfile
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
@@ -25,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from helpers.evidence import evidence_dir  # noqa: E402
+from helpers.files import write_text_keeping_previous  # noqa: E402
 from helpers.ledger import (  # noqa: E402
     ARTICLE_CLAIMS,
     NOT_MEASURED,
@@ -40,7 +42,6 @@ from helpers.ledger import (  # noqa: E402
 )
 from helpers.paths import build_dir  # noqa: E402
 
-DEFAULT_FOLDERS = ("lessons", "calibration", "refresh")
 CSS = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1400px;
        line-height: 1.4; color: #222; padding: 0 1em; }
@@ -259,21 +260,6 @@ def to_html(markdown: str) -> str:
     )
 
 
-def write_keeping_previous(path: Path, text: str) -> Path | None:
-    """Write ``text`` to ``path`` atomically; an existing file becomes ``<stem>.prev<suffix>``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    backup = None
-    if path.exists():
-        backup = path.with_name(f"{path.stem}.prev{path.suffix}")
-        os.replace(path, backup)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-    return backup
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -281,8 +267,8 @@ def main(argv: list[str] | None = None) -> int:
         nargs="+",
         type=Path,
         default=None,
-        help="folders searched recursively for <lesson>.json "
-        f"(default: build/{{{','.join(DEFAULT_FOLDERS)}}})",
+        help="folders searched recursively for lesson results (default: the committed "
+        "evidence/; e.g. --results build/lessons for your own runs)",
     )
     parser.add_argument(
         "--out", type=Path, default=None, help="report path (default build/report.md)"
@@ -292,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.results is None:
-        folders = [build_dir() / name for name in DEFAULT_FOLDERS]
+        folders = [evidence_dir()]
     else:
         folders = list(args.results)
         for f in folders:
@@ -311,14 +297,14 @@ def main(argv: list[str] | None = None) -> int:
         where = ", ".join(show_path(f) for f in folders) or "(no results folder exists)"
         print(
             f"error: no lesson results files (<lesson>.json) found under {where}. "
-            "Run `make lessons` first (or pass --results DIR).",
+            "Run `make lessons` and pass --results build/lessons, or `make evidence`.",
             file=sys.stderr,
         )
         return 1
     out = args.out or build_dir() / "report.md"
     markdown = render(folders, found, args.notebooks)
-    kept = write_keeping_previous(out, markdown)
-    write_keeping_previous(out.with_suffix(".html"), to_html(markdown))
+    kept = write_text_keeping_previous(out, markdown)
+    write_text_keeping_previous(out.with_suffix(".html"), to_html(markdown))
     print(
         f"Claims ledger from {len(found.used)} results files: {out} and "
         f"{out.with_suffix('.html').name}"

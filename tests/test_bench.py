@@ -63,21 +63,25 @@ def test_write_results_keeps_the_previous_files(tmp_path):
     first = bench.write_results(tmp_path, {"run": 1}, "# one\n")
     assert first == []
     kept = bench.write_results(tmp_path, {"run": 2}, "# two\n")
-    assert sorted(p.name for p in kept) == ["bench.prev.json", "bench.prev.md"]
+    assert sorted(p.suffix for p in kept) == [".json", ".md"]
+    assert all(p.name.startswith("bench.") and ".prev." in p.name for p in kept)
     assert json.loads((tmp_path / "bench.json").read_text()) == {"run": 2}
-    assert json.loads((tmp_path / "bench.prev.json").read_text()) == {"run": 1}
-    assert (tmp_path / "bench.prev.md").read_text() == "# one\n"
-    bench.write_results(tmp_path, {"run": 3}, "# three\n")  # only one previous copy is kept
-    assert json.loads((tmp_path / "bench.prev.json").read_text()) == {"run": 2}
-    assert not list(tmp_path.glob("*.tmp"))
+    assert json.loads(kept[0].read_text()) == {"run": 1}
+    assert kept[1].read_text() == "# one\n"
+    bench.write_results(tmp_path, {"run": 3}, "# three\n")  # every generation is kept
+    kept_json = bench._files.generations(tmp_path / "bench.json")  # oldest first
+    assert [json.loads(p.read_text()) for p in kept_json] == [{"run": 1}, {"run": 2}]
+    assert not list(tmp_path.glob("*.tmp*"))
 
 
 def test_keep_previous_moves_folders(tmp_path):
     folder = tmp_path / "smoke-seed0"
     folder.mkdir()
     (folder / "a.json").write_text("{}")
-    assert bench.keep_previous(folder) == tmp_path / "smoke-seed0.prev"
-    assert not folder.exists() and (tmp_path / "smoke-seed0.prev" / "a.json").exists()
+    kept = bench.keep_previous(folder)
+    assert kept.parent == tmp_path and kept.name.startswith("smoke-seed0.")
+    assert kept.name.endswith(".prev")
+    assert not folder.exists() and (kept / "a.json").exists()
     assert bench.keep_previous(folder) is None
 
 

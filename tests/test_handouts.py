@@ -193,13 +193,14 @@ def test_a_previous_build_is_moved_aside_not_destroyed(two_lessons, tmp_path, ca
     assert build(two_lessons, out) == 0
     (out / "my-notes.txt").write_text("first build")
     assert build(two_lessons, out) == 0
-    assert (tmp_path / "handouts.prev" / "my-notes.txt").read_text() == "first build"
-    assert f"Previous handouts moved to {tmp_path / 'handouts.prev'}." in capsys.readouterr().out
+    (first,) = tmp_path.glob("handouts.*.prev")
+    assert (first / "my-notes.txt").read_text() == "first build"
+    assert f"Previous handouts kept in {first}." in capsys.readouterr().out
     (out / "my-notes.txt").write_text("second build")
     assert build(two_lessons, out) == 0
-    assert (tmp_path / "handouts.prev" / "my-notes.txt").read_text() == "second build"
-    assert "replacing the older copy" in capsys.readouterr().out
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["executed", "handouts", "handouts.prev"]
+    kept = make_handouts.nbt.helpers_module("files").generations(out)  # oldest first
+    assert [(k / "my-notes.txt").read_text() for k in kept] == ["first build", "second build"]
+    assert sorted(p.name for p in tmp_path.iterdir())[:2] == ["executed", "handouts"]
 
 
 def test_a_failed_build_leaves_the_previous_one_alone(two_lessons, tmp_path):
@@ -209,7 +210,7 @@ def test_a_failed_build_leaves_the_previous_one_alone(two_lessons, tmp_path):
     nbformat.write(executed_lesson("02_bad", "02 · Bad", error=True), two_lessons / "02_bad.ipynb")
     assert build(two_lessons, out) == 1
     assert sorted(p.name for p in out.iterdir()) == before
-    assert not (tmp_path / "handouts.prev").exists()
+    assert not list(tmp_path.glob("handouts.*.prev"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["executed", "handouts"]
 
 

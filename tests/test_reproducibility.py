@@ -23,7 +23,8 @@ from helpers.notebooks import execute_lesson
 from helpers.paths import repo_root
 from helpers.results import load_json
 
-pytestmark = pytest.mark.notebooks
+# one worker runs this whole module: its fixtures execute lesson 08 three times, once only
+pytestmark = [pytest.mark.notebooks, pytest.mark.xdist_group("reproducibility")]
 
 LESSON = "08_class_imbalance"
 NOTEBOOK = repo_root() / "notebooks" / f"{LESSON}.ipynb"

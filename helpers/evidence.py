@@ -1,0 +1,256 @@
+"""The committed calibration evidence: each lesson's claims, measured at several seeds.
+
+A lesson run saves its results (``<lesson>.json``) under ``build/``, which is never committed.
+The evidence folder (``evidence/<profile>/<lesson>/seed<N>.json`` at the top of the
+repository) keeps a trimmed copy of those results for the seeds a maintainer calibrated on:
+every claim's measured values and verdict, each run's scores, the settings, the data source and
+the software and CPU that produced them. It is small enough to review in a diff, and it lets a
+fresh clone print seed ranges and rebuild the claims ledger without training anything.
+
+Used by lesson 00–08's "What we measured" cell (through ``Lesson.finish``) to print each
+claim's range over the committed seeds beside this run's value, by ``make report``, and by
+``make evidence`` (``scripts/record_evidence.py``), which writes it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from helpers.files import write_text_keeping_previous
+from helpers.paths import repo_root
+
+EVIDENCE_ENV = "COURSE_EVIDENCE_DIR"
+EVIDENCE_PROFILES = ("workshop", "full")
+# Run fields worth keeping: scores and cost. The per-epoch history and the diagnosis text are
+# what make a results file large; the ledger and the ranges never read them.
+RUN_FIELDS = (
+    "name",
+    "epochs",
+    "n_train",
+    "n_params",
+    "wall_time_s",
+    "samples_per_s",
+    "train_acc",
+    "val_acc",
+    "test_acc",
+    "best_val_acc",
+    "best_epoch",
+    "stopped_early",
+    "gap",
+)
+
+
+# A claim that measures speed (samples per second) varies with the machine's load from one run
+# to the next, even at the same seed: its range is shown, but a value outside it is not news.
+TIMED_SUFFIXES = ("_sps", "_seconds")
+
+
+def is_timed(measured: Mapping[str, Any]) -> bool:
+    """Whether a claim's measured values include a speed or a duration."""
+    return any(name.endswith(TIMED_SUFFIXES) for name in measured)
+
+
+class EvidenceError(ValueError):
+    """A results file that cannot become evidence (wrong profile, unverified data, ...)."""
+
+
+def evidence_dir() -> Path:
+    """``$COURSE_EVIDENCE_DIR`` if set (tests use it), else ``<repo>/evidence``."""
+    env = os.environ.get(EVIDENCE_ENV)
+    return Path(env).expanduser().resolve() if env else repo_root() / "evidence"
+
+
+def evidence_path(profile: str, lesson: str, seed: int, root: Path | None = None) -> Path:
+    """Where the evidence of ``lesson`` at ``profile`` and ``seed`` is kept."""
+    return (root or evidence_dir()) / profile / lesson / f"seed{seed}.json"
+
+
+def trim(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The evidence kept from a lesson's results: everything but histories and file paths.
+
+    Raises :class:`EvidenceError` for results that are not evidence: a smoke run, data that was
+    not verified, or a full run on anything but the official 60,000/10,000 split.
+    """
+    for key in ("lesson", "profile", "seed", "settings", "data", "versions", "runs", "claims"):
+        if key not in payload:
+            raise EvidenceError(f"not a lesson results file: no {key!r} field")
+    profile, data = payload["profile"], payload["data"] or {}
+    where = f"{payload['lesson']} ({profile}, seed {payload['seed']})"
+    if profile not in EVIDENCE_PROFILES:
+        raise EvidenceError(
+            f"{where}: only {' and '.join(EVIDENCE_PROFILES)} runs are evidence; "
+            f"{profile} runs are plumbing checks."
+        )
+    if not data.get("verified"):
+        raise EvidenceError(
+            f"{where}: the data ({data.get('source')}) was not verified by checksum; "
+            "evidence must come from a verified copy (python -m helpers.data --verify PATH)."
+        )
+    if profile == "workshop" and data.get("source") != "embedded":
+        raise EvidenceError(f"{where}: workshop evidence uses the embedded digits, not {data}.")
+    if profile == "full" and (data.get("n_train"), data.get("n_test")) != (60_000, 10_000):
+        raise EvidenceError(
+            f"{where}: full evidence needs the official 60,000/10,000 split; this run had "
+            f"{data.get('n_train')}/{data.get('n_test')}."
+        )
+    return {
+        "lesson": payload["lesson"],
+        "profile": profile,
+        "seed": payload["seed"],
+        "data": {
+            k: data.get(k) for k in ("source", "description", "verified", "n_train", "n_test")
+        },
+        "versions": dict(payload["versions"]),
+        "settings": dict(payload["settings"]),
+        "claims": list(payload["claims"]),
+        "runs": [{k: r.get(k) for k in RUN_FIELDS if k in r} for r in payload["runs"]],
+        "extra": dict(payload.get("extra") or {}),
+    }
+
+
+def write(payload: Mapping[str, Any], root: Path | None = None) -> Path:
+    """Write the evidence of one results payload (see :func:`trim`); returns its path."""
+    kept = trim(payload)
+    path = evidence_path(kept["profile"], kept["lesson"], kept["seed"], root)
+    text = json.dumps(kept, indent=1, allow_nan=False) + "\n"
+    write_text_keeping_previous(path, text, keep=False)  # committed: git keeps its history
+    return path
+
+
+def load(profile: str, lesson: str, root: Path | None = None) -> dict[int, dict[str, Any]]:
+    """The committed evidence of ``lesson`` at ``profile``, by seed (empty when there is none)."""
+    folder = (root or evidence_dir()) / profile / lesson
+    found: dict[int, dict[str, Any]] = {}
+    for path in sorted(folder.glob("seed*.json")):
+        payload = json.loads(path.read_text())
+        found[int(payload["seed"])] = payload
+    return dict(sorted(found.items()))
+
+
+@dataclass(frozen=True)
+class ClaimEvidence:
+    """One claim over the committed seeds: how often it held and each value's range."""
+
+    key: str
+    seeds: tuple[int, ...]
+    held: int
+    ranges: dict[str, tuple[float, float]]
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return None if not math.isfinite(value) else float(value)
+
+
+def claim_evidence(evidence: Mapping[int, Mapping[str, Any]]) -> dict[str, ClaimEvidence]:
+    """Per claim key: the seeds it was measured at, how many held, and each numeric value's
+    (min, max) over them."""
+    seen: dict[str, dict[str, Any]] = {}
+    for seed, payload in evidence.items():
+        for claim in payload["claims"]:
+            entry = seen.setdefault(claim["key"], {"seeds": [], "held": 0, "values": {}})
+            entry["seeds"].append(seed)
+            entry["held"] += bool(claim["holds"])
+            for name, value in claim["measured"].items():
+                number = _number(value)
+                if number is not None:
+                    entry["values"].setdefault(name, []).append(number)
+    return {
+        key: ClaimEvidence(
+            key,
+            tuple(e["seeds"]),
+            e["held"],
+            {n: (min(v), max(v)) for n, v in e["values"].items()},
+        )
+        for key, e in seen.items()
+    }
+
+
+def seed_span(seeds: Sequence[int]) -> str:
+    """``0–4`` for consecutive seeds, else ``0, 2, 5``."""
+    s = sorted(set(seeds))
+    if len(s) > 2 and s == list(range(s[0], s[-1] + 1)):
+        return f"{s[0]}–{s[-1]}"
+    return ", ".join(str(x) for x in s)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}"  # as the claim lines print them
+
+
+def range_text(low: float, high: float) -> str:
+    """``0.9787`` when both ends print the same, else ``0.9763–0.9812``."""
+    return _fmt(low) if _fmt(low) == _fmt(high) else f"{_fmt(low)}–{_fmt(high)}"
+
+
+def within(value: float, low: float, high: float) -> bool:
+    """``low ≤ value ≤ high``, allowing for the 4 significant digits values are printed with."""
+    slack = 1e-9 + 5e-4 * max(abs(low), abs(high), abs(value))
+    return low - slack <= value <= high + slack
+
+
+def claim_lines(profile: str, lesson: str, key: str, root: Path | None = None) -> list[str]:
+    """One claim's values over the committed seeds, for prose that quotes a seed range."""
+    evidence = load(profile, lesson, root)
+    ev = claim_evidence(evidence).get(key)
+    if ev is None:
+        return [f"{key}: no committed evidence at the {profile} profile yet."]
+    lines = [f"{key} over the committed seeds {seed_span(ev.seeds)} ({profile} profile):"]
+    for name, (low, high) in ev.ranges.items():
+        lines.append(f"  {name:<24} {range_text(low, high)}")
+    lines.append(f"  held at {ev.held} of {len(ev.seeds)} seeds")
+    return lines
+
+
+def report_lines(
+    lesson: str, profile: str, seed: int, claims: Iterable[Any], root: Path | None = None
+) -> list[str]:
+    """Lines printed under a lesson's claims: each value of this run next to its range over the
+    committed seeds at the same profile, and any value that falls outside it."""
+    evidence = load(profile, lesson, root)
+    if profile not in EVIDENCE_PROFILES:
+        return []
+    if not evidence:
+        return [f"No committed evidence for {lesson} at the {profile} profile yet."]
+    by_key = claim_evidence(evidence)
+    seeds = list(evidence)
+    lines = [
+        f"This run (seed {seed}) against the committed evidence "
+        f"(evidence/{profile}/{lesson}/, seeds {seed_span(seeds)}):"
+    ]
+    outside = []
+    for claim in claims:
+        ev = by_key.get(claim.key)
+        if ev is None:
+            lines.append(f"  {claim.key}: not in the committed evidence (a new claim?)")
+            continue
+        timed = is_timed(claim.measured)
+        note = " (a timing: it varies with the machine's load)" if timed else ""
+        lines.append(f"  {claim.key}: held at {ev.held} of {len(ev.seeds)} seeds{note}")
+        for name, value in claim.measured.items():
+            number = _number(value)
+            if number is None or name not in ev.ranges:
+                continue
+            low, high = ev.ranges[name]
+            inside = timed or within(number, low, high)
+            flag = "" if inside else "   <- outside the committed range"
+            if flag:
+                outside.append(f"{claim.key}.{name}")
+            lines.append(
+                f"    {name:<24} this run {_fmt(number):>8}   "
+                f"seeds {seed_span(ev.seeds)}: {range_text(low, high)}{flag}"
+            )
+    if outside:
+        lines.append(
+            f"{len(outside)} value(s) fall outside the committed range: another seed, a changed "
+            "lesson,\nother software or another kind of CPU (each evidence file names its own). "
+            "Not an error:\n`make evidence` re-records the evidence."
+        )
+    return lines

@@ -1,0 +1,65 @@
+"""Record lesson results as committed evidence: evidence/<profile>/<lesson>/seed<N>.json.
+
+Usage: python scripts/record_evidence.py RESULTS_DIR [RESULTS_DIR ...]
+       (``make evidence PROFILE=workshop SEEDS="0 1 2 3 4"`` runs the lessons, then this)
+
+Reads every ``<lesson>.json`` in the folders (``*.prev.json`` generations are skipped) and
+writes its trimmed copy (see helpers/evidence.py) over the evidence of the same lesson,
+profile and seed. Smoke runs and unverified data are refused with the reason. Prints one line
+per file with the claims that held; review the diff and commit it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from helpers.evidence import EvidenceError, evidence_dir, write  # noqa: E402
+
+
+def result_files(folder: Path) -> list[Path]:
+    """The lesson results files directly in ``folder`` (no generations, no timings)."""
+    return sorted(
+        p
+        for p in folder.glob("[0-9][0-9]_*.json")
+        if not p.name.endswith(".prev.json") and not p.name.startswith(".")
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("folders", nargs="+", type=Path, help="folders of lesson results")
+    args = parser.parse_args(argv)
+    root = evidence_dir()
+    problems, written = [], 0
+    for folder in args.folders:
+        files = result_files(folder)
+        if not folder.is_dir() or not files:
+            problems.append(f"{folder}: no lesson results here (run the lessons first)")
+            continue
+        for path in files:
+            try:
+                payload = json.loads(path.read_text())
+                out = write(payload, root)
+            except (EvidenceError, json.JSONDecodeError, OSError) as exc:
+                problems.append(f"{path}: {exc}")
+                continue
+            claims = payload["claims"]
+            held = sum(bool(c["holds"]) for c in claims)
+            failed = [c["key"] for c in claims if not c["holds"]]
+            note = f"; did not hold: {', '.join(failed)}" if failed else ""
+            print(f"{out.relative_to(root.parent)}: {held}/{len(claims)} claims held{note}")
+            written += 1
+    for problem in problems:
+        print(f"not recorded: {problem}", file=sys.stderr)
+    print(f"{written} evidence file(s) written under {root}; review with `git diff evidence/`.")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

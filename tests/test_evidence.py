@@ -1,0 +1,264 @@
+"""The committed evidence (evidence/<profile>/<lesson>/seed<N>.json): its format, that it covers
+every lesson and claim, that the committed notebooks agree with it, and that the ledger finds
+every number it needs in it (helpers/evidence.py, scripts/record_evidence.py)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+
+import nbformat
+import pytest
+
+from helpers import evidence
+from helpers.ledger import ARTICLE_CLAIMS, Missing, key_in_notebook, lookup, notebook_claim_patterns
+from helpers.notebooks import lesson_notebooks
+from helpers.paths import repo_root
+from helpers.results import Claim
+
+ROOT = repo_root()
+COMMITTED = ROOT / "evidence"
+LESSONS = [p.stem for p in lesson_notebooks()]
+WORKSHOP_SEEDS = (0, 1, 2, 3, 4)
+
+
+def result(profile="workshop", seed=0, source="embedded", n_train=4000, n_test=1000, **claims):
+    """A lesson results payload as Lesson.finish writes it."""
+    return {
+        "lesson": "01_underfitting",
+        "profile": profile,
+        "seed": seed,
+        "settings": {"epochs": 15},
+        "data": {
+            "source": source,
+            "description": "digits",
+            "location": "/somewhere/on/my/disk",
+            "verified": True,
+            "n_train": n_train,
+            "n_test": n_test,
+            "notes": [],
+        },
+        "versions": {"keras": "3.15.1", "cpu": "AMD EPYC (avx2)"},
+        "runs": [{"name": "mlp", "history": {"loss": [1.0, 0.5]}, "val_acc": 0.9, "epochs": 2}],
+        "claims": [
+            {"key": k, "statement": f"{k} holds", "holds": True, "measured": {"acc": v}}
+            for k, v in claims.items()
+        ],
+        "extra": {"note": 1},
+    }
+
+
+# ----------------------------------------------------------------------------- the module
+def test_trim_keeps_claims_and_scores_and_drops_histories_and_paths():
+    kept = evidence.trim(result(a=0.9))
+    assert kept["claims"][0]["measured"] == {"acc": 0.9}
+    assert kept["runs"] == [{"name": "mlp", "epochs": 2, "val_acc": 0.9}]
+    assert "location" not in kept["data"] and kept["data"]["verified"] is True
+    assert kept["versions"]["cpu"] == "AMD EPYC (avx2)"
+    assert evidence.trim(kept) == kept  # evidence is itself valid input
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (result(profile="smoke"), "only workshop and full runs are evidence"),
+        (result(source="keras"), "workshop evidence uses the embedded digits"),
+        (result(profile="full", source="keras", n_train=2500), "official 60,000/10,000 split"),
+        ({"lesson": "01_underfitting"}, "not a lesson results file"),
+    ],
+)
+def test_trim_refuses_what_is_not_evidence(payload, message):
+    with pytest.raises(evidence.EvidenceError, match=message):
+        evidence.trim(payload)
+
+
+def test_unverified_data_is_refused_with_the_way_to_check_it():
+    payload = result()
+    payload["data"]["verified"] = False
+    with pytest.raises(evidence.EvidenceError, match="python -m helpers.data --verify"):
+        evidence.trim(payload)
+
+
+def test_written_evidence_loads_back_by_seed(tmp_path):
+    for seed, value in ((2, 0.95), (0, 0.91), (1, 0.93)):
+        path = evidence.write(result(seed=seed, a=value), tmp_path)
+        assert path == tmp_path / "workshop" / "01_underfitting" / f"seed{seed}.json"
+    loaded = evidence.load("workshop", "01_underfitting", tmp_path)
+    assert list(loaded) == [0, 1, 2]
+    ranges = evidence.claim_evidence(loaded)["a"]
+    assert ranges.held == 3 and ranges.seeds == (0, 1, 2)
+    assert ranges.ranges == {"acc": (0.91, 0.95)}
+    assert evidence.load("full", "01_underfitting", tmp_path) == {}
+
+
+def test_report_lines_print_the_range_and_flag_a_value_outside_it(tmp_path):
+    for seed, value in ((0, 0.91), (1, 0.93)):
+        evidence.write(result(seed=seed, a=value, b=0.5), tmp_path)
+    claims = [Claim("a", "a holds", True, {"acc": 0.92}), Claim("b", "b", True, {"acc": 0.7})]
+    text = "\n".join(evidence.report_lines("01_underfitting", "workshop", 3, claims, tmp_path))
+    assert "seeds 0, 1" in text
+    assert "this run     0.92   seeds 0, 1: 0.91–0.93" in text
+    assert "this run      0.7   seeds 0, 1: 0.5   <- outside the committed range" in text
+    assert "1 value(s) fall outside the committed range" in text
+
+
+def test_a_timing_is_shown_but_never_flagged(tmp_path):
+    payload = result(seed=0)
+    payload["claims"] = [
+        {"key": "fast", "statement": "s", "holds": True, "measured": {"big_sps": 900.0}}
+    ]
+    evidence.write(payload, tmp_path)
+    claims = [Claim("fast", "s", True, {"big_sps": 2000.0})]
+    text = "\n".join(evidence.report_lines("01_underfitting", "workshop", 0, claims, tmp_path))
+    assert "varies with the machine's load" in text and "outside" not in text
+
+
+def test_no_evidence_yet_is_said_and_smoke_prints_nothing(tmp_path):
+    claims = [Claim("a", "a", True, {"acc": 0.9})]
+    assert evidence.report_lines("01_underfitting", "full", 0, claims, tmp_path) == [
+        "No committed evidence for 01_underfitting at the full profile yet."
+    ]
+    assert evidence.report_lines("01_underfitting", "smoke", 0, claims, tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "low", "high", "inside"),
+    [(0.97875, 0.9787, 0.98, True), (0.9786, 0.9787, 0.98, True), (0.975, 0.9787, 0.98, False)],
+)
+def test_within_allows_only_the_printed_rounding(value, low, high, inside):
+    assert evidence.within(value, low, high) is inside
+
+
+def test_seed_span_reads_as_people_write_it():
+    assert evidence.seed_span([2, 0, 1, 3, 4]) == "0–4"
+    assert evidence.seed_span([0, 2]) == "0, 2"
+
+
+def test_record_evidence_writes_and_refuses_with_reasons(tmp_path, monkeypatch, capsys):
+    spec = importlib.util.spec_from_file_location(
+        "record_evidence", ROOT / "scripts" / "record_evidence.py"
+    )
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "01_underfitting.json").write_text(json.dumps(result(seed=3, a=0.9)))
+    (runs / "01_underfitting.20261128-101010.prev.json").write_text("{}")
+    smoke = tmp_path / "smoke"
+    smoke.mkdir()
+    (smoke / "02_overfitting.json").write_text(json.dumps(result(profile="smoke")))
+    monkeypatch.setenv(evidence.EVIDENCE_ENV, str(tmp_path / "ev"))
+    assert script.main([str(runs), str(smoke), str(tmp_path / "nothing")]) == 1
+    out, err = capsys.readouterr()
+    assert (tmp_path / "ev" / "workshop" / "01_underfitting" / "seed3.json").exists()
+    assert "1/1 claims held" in out
+    assert "smoke runs are plumbing checks" in err and "no lesson results here" in err
+
+
+# ----------------------------------------------------------------------------- committed evidence
+def committed(profile: str) -> dict[str, dict[int, dict]]:
+    return {lesson: evidence.load(profile, lesson, COMMITTED) for lesson in LESSONS}
+
+
+def test_every_committed_file_is_trimmed_evidence_where_its_name_says():
+    files = sorted(COMMITTED.glob("*/*/seed*.json"))
+    assert files, "no committed evidence: run `make evidence` and commit evidence/"
+    for path in files:
+        payload = json.loads(path.read_text())
+        assert evidence.trim(payload) == payload, path
+        assert path == evidence.evidence_path(
+            payload["profile"], payload["lesson"], payload["seed"], COMMITTED
+        )
+        assert payload["lesson"] in LESSONS, f"{path}: no such lesson"
+
+
+def test_workshop_evidence_covers_every_lesson_at_seeds_0_to_4_and_every_claim_held():
+    for lesson, seeds in committed("workshop").items():
+        assert tuple(seeds) == WORKSHOP_SEEDS, (
+            f"{lesson}: workshop evidence for seeds {list(seeds)}"
+        )
+        for seed, payload in seeds.items():
+            failed = [c["key"] for c in payload["claims"] if not c["holds"]]
+            assert not failed, f"{lesson} seed {seed}: workshop claims asserted but failed {failed}"
+
+
+def test_evidence_claims_are_the_notebooks_claims():
+    patterns = notebook_claim_patterns(ROOT / "notebooks")
+    for profile in evidence.EVIDENCE_PROFILES:
+        for lesson, seeds in committed(profile).items():
+            for seed, payload in seeds.items():
+                for claim in payload["claims"]:
+                    assert key_in_notebook(claim["key"], patterns.get(lesson, [])), (
+                        f"evidence/{profile}/{lesson}/seed{seed}.json has claim "
+                        f"{claim['key']!r}, which {lesson}.ipynb no longer makes: re-record it"
+                    )
+
+
+def test_every_ledger_number_is_in_the_workshop_evidence():
+    """A renamed claim key or measured value would silently empty a ledger row: fail here."""
+    evidence_by_lesson = committed("workshop")
+    for article in ARTICLE_CLAIMS:
+        for seed, payload in evidence_by_lesson[article.lesson].items():
+            for number in article.numbers:
+                try:
+                    lookup(payload, number.path)
+                except Missing as exc:
+                    pytest.fail(f"ledger {article.id} ({number.name}), seed {seed}: {exc}")
+
+
+CLAIM_LINE = re.compile(r"^\[(holds|FAILS)\] (.*) \((.*)\)$")
+VALUE = re.compile(r"(\w+)=(-?[0-9.]+(?:e[-+]?\d+)?)(?=, \w+=|$)")
+
+
+def printed_claims(path) -> dict[str, dict[str, float]]:
+    """Statement → numeric values, from the claim lines the notebook's last cell printed."""
+    nb = nbformat.read(path, as_version=4)
+    text = "".join(
+        o.get("text", "") for o in nb.cells[-1].get("outputs", []) if o.get("name") == "stdout"
+    )
+    found = {}
+    for line in text.splitlines():
+        m = CLAIM_LINE.match(line)
+        if m:
+            found[m.group(2)] = {k: float(v) for k, v in VALUE.findall(m.group(3))}
+    return found
+
+
+@pytest.mark.parametrize("path", lesson_notebooks(), ids=lambda p: p.stem)
+def test_the_committed_notebook_agrees_with_the_evidence(path):
+    """The committed outputs (workshop, seed 0) print values inside the committed ranges."""
+    seeds = evidence.load("workshop", path.stem, COMMITTED)
+    assert seeds, f"no workshop evidence for {path.stem}"
+    by_statement = {
+        c["statement"]: (key, evidence.is_timed(c["measured"]))
+        for payload in seeds.values()
+        for key, c in ((c["key"], c) for c in payload["claims"])
+    }
+    ranges = evidence.claim_evidence(seeds)
+    printed = printed_claims(path)
+    assert printed, f"{path.name}: its last cell printed no claim lines"
+    for statement, values in printed.items():
+        assert statement in by_statement, f"{path.name}: printed claim not in evidence: {statement}"
+        key, timed = by_statement[statement]
+        for name, value in values.items():
+            if timed or name not in ranges[key].ranges:
+                continue
+            low, high = ranges[key].ranges[name]
+            assert evidence.within(value, low, high), (
+                f"{path.name} {key}.{name} printed {value}, outside the committed "
+                f"{evidence.range_text(low, high)}: re-run `make outputs` and `make evidence`"
+            )
+
+
+def test_claim_lines_print_one_claims_range_for_the_prose(tmp_path):
+    for seed, value in ((0, 0.91), (1, 0.93), (2, 0.92)):
+        evidence.write(result(seed=seed, a=value), tmp_path)
+    assert evidence.claim_lines("workshop", "01_underfitting", "a", tmp_path) == [
+        "a over the committed seeds 0–2 (workshop profile):",
+        "  acc                      0.91–0.93",
+        "  held at 3 of 3 seeds",
+    ]
+    assert evidence.claim_lines("full", "01_underfitting", "a", tmp_path) == [
+        "a: no committed evidence at the full profile yet."
+    ]
