@@ -196,12 +196,33 @@ def within(value: float, low: float, high: float) -> bool:
     return low - slack <= value <= high + slack
 
 
+def extra_ranges(evidence: Mapping[int, Mapping[str, Any]], name: str) -> dict[str, tuple]:
+    """An extra number's (min, max) over the seeds that recorded it; for a dict of numbers
+    (e.g. recall per digit), one range per entry."""
+    values: dict[str, list[float]] = {}
+    for payload in evidence.values():
+        value = (payload.get("extra") or {}).get(name)
+        items = value.items() if isinstance(value, Mapping) else [(name, value)]
+        for label, v in items:
+            number = _number(v)
+            if number is not None:
+                values.setdefault(str(label), []).append(number)
+    return {label: (min(v), max(v)) for label, v in values.items()}
+
+
 def claim_lines(profile: str, lesson: str, key: str, root: Path | None = None) -> list[str]:
-    """One claim's values over the committed seeds, for prose that quotes a seed range."""
+    """One claim's values (or one extra number's) over the committed seeds, for prose that
+    quotes a seed range."""
     evidence = load(profile, lesson, root)
     ev = claim_evidence(evidence).get(key)
     if ev is None:
-        return [f"{key}: no committed evidence at the {profile} profile yet."]
+        ranges = extra_ranges(evidence, key)
+        if not ranges:
+            return [f"{key}: no committed evidence at the {profile} profile yet."]
+        seeds = [s for s, p in evidence.items() if key in (p.get("extra") or {})]
+        lines = [f"{key} over the committed seeds {seed_span(seeds)} ({profile} profile):"]
+        lines += [f"  {label:<24} {range_text(lo, hi)}" for label, (lo, hi) in ranges.items()]
+        return lines
     lines = [f"{key} over the committed seeds {seed_span(ev.seeds)} ({profile} profile):"]
     for name, (low, high) in ev.ranges.items():
         lines.append(f"  {name:<24} {range_text(low, high)}")

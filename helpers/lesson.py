@@ -224,8 +224,8 @@ class Lesson:
         return c
 
     def show_evidence(self, key: str) -> None:
-        """Print claim ``key``'s values over the committed seeds at this profile (for prose
-        that quotes a seed range: the range is then printed right above it)."""
+        """Print claim ``key``'s values (or extra number ``key``'s) over the committed seeds at
+        this profile, for prose that quotes a seed range: it is then printed right above it."""
         print("\n".join(evidence.claim_lines(self.profile.name, self.name, key)))
 
     def finish(self) -> pd.DataFrame:
