@@ -12,8 +12,8 @@ PROFILE ?= workshop
 SEED    ?= 0
 SEEDS   ?= 0 1 2 3 4
 KEEP    ?= 3
-# pytest workers for the notebook tests (smoke, nbval): a lesson keeps about one core busy,
-# so two kernels at a time use a 2-core machine fully. TEST_JOBS=0 runs them one by one.
+# pytest workers (unit, smoke, nbval): a lesson keeps about one core busy, so two kernels at a
+# time use a 2-core machine fully. TEST_JOBS=0 runs the tests one by one.
 TEST_JOBS ?= 2
 LAB_DIR ?= notebooks
 # Test runs write their results here, never over a learner's own runs in build/lessons.
@@ -74,7 +74,7 @@ bench: $(STAMP)  ## benchmarks: notebook wall times per profile, training throug
 test: unit smoke nbval e2e  ## everything CI runs: unit, notebook execution, nbval, JupyterLab in Chromium
 
 unit: $(STAMP)  ## helpers unit tests (fast, offline)
-	COURSE_BUILD_DIR=$(TEST_BUILD) $(BIN)/python -m pytest -m "not notebooks and not browser" -q
+	COURSE_BUILD_DIR=$(TEST_BUILD) $(BIN)/python -m pytest -m "not notebooks and not browser" -q -n $(TEST_JOBS)
 
 smoke: $(STAMP)  ## execute notebooks with papermill: smoke profile, student copies, reproducibility
 	COURSE_BUILD_DIR=$(TEST_BUILD) $(BIN)/python -m pytest -m notebooks -q -n $(TEST_JOBS) --dist loadgroup
