@@ -278,11 +278,11 @@ UNPRINTED_KNOWN = {
     "00_data_and_baseline": 10,
     "01_underfitting": 4,
     "02_overfitting": 6,
-    "03_augmentation": 7,
+    "03_augmentation": 5,
     "04_tuning": 9,
     "05_initialization": 23,
     "06_regularization": 6,
-    "07_capstone": 5,
+    "07_capstone": 4,
     "08_class_imbalance": 8,
 }
 
