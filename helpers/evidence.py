@@ -230,6 +230,91 @@ def claim_lines(profile: str, lesson: str, key: str, root: Path | None = None) -
     return lines
 
 
+def _walk(value: Any, path: str) -> Any:
+    """``value[a][b]`` for ``path`` "a.b", where a key may itself contain dots ("lr 0.01")."""
+    if not path:
+        return value
+    if not isinstance(value, Mapping):
+        return None
+    if path in value:
+        return value[path]
+    for key in sorted(value, key=lambda k: -len(str(k))):  # the longest key that fits first
+        if path.startswith(f"{key}."):
+            return _walk(value[key], path[len(str(key)) + 1 :])
+    return None
+
+
+def recorded_value(payload: Mapping[str, Any], ref: str) -> float | None:
+    """One number of one seed's evidence, named by ``ref``:
+
+    - ``"<claim key>.<measured name>"`` — a value a claim measured;
+    - ``"extra.<name>"`` (``"extra.<name>.<entry>"`` inside a dict) — a number the lesson kept;
+    - ``"run.<run name>.<field>"`` — a score of one run (see ``RUN_FIELDS``).
+    """
+    head, _, rest = ref.partition(".")
+    if head == "extra":
+        return _number(_walk(payload.get("extra") or {}, rest))
+    if head == "run":
+        name, _, field = rest.rpartition(".")
+        runs = [r for r in payload.get("runs", []) if r.get("name") == name]
+        return _number(runs[0].get(field)) if runs else None
+    claims = [c for c in payload.get("claims", []) if c["key"] == head]
+    return _number(claims[0]["measured"].get(rest)) if claims else None
+
+
+def seed_values(
+    profile: str, lesson: str, ref: str, minus: str | None = None, root: Path | None = None
+) -> dict[int, float]:
+    """``ref``'s value (less ``minus``'s, when given) at each committed seed that recorded it."""
+    evidence = load(profile, lesson, root)
+    values = {}
+    for seed, payload in evidence.items():
+        value = recorded_value(payload, ref)
+        other = recorded_value(payload, minus) if minus else 0.0
+        if value is not None and other is not None:
+            values[seed] = value - other
+    if evidence and not values:  # a misspelt name must not read as "no evidence yet"
+        keys = sorted({c["key"] for p in evidence.values() for c in p["claims"]})
+        raise EvidenceError(
+            f"No number {ref!r}{f' or {minus!r}' if minus else ''} in the {profile} evidence of "
+            f"{lesson}. Name one as '<claim key>.<measured name>', 'extra.<name>' or "
+            f"'run.<run name>.<field>'; its claim keys are: {', '.join(keys)}."
+        )
+    return values
+
+
+def _number_text(value: float, digits: int, signed: bool) -> str:
+    text = f"{value:+,.{digits}f}" if signed else f"{value:,.{digits}f}"
+    return text.replace("-", "−")  # a typographic minus, as the prose writes it
+
+
+def range_line(
+    ref: str,
+    values: Mapping[int, float],
+    *,
+    unit: str = "",
+    digits: int = 1,
+    minus: str | None = None,
+    profile: str = "workshop",
+) -> str:
+    """``ref, seeds 0–4 (workshop evidence): 97.7–99.2%`` for prose that quotes the range.
+
+    ``unit`` is ``"%"`` or ``" points"`` (values are fractions, printed × 100) or ``""``
+    (printed as recorded); each end is rounded to ``digits`` decimals.
+    """
+    name = f"{ref} − {minus}" if minus else ref
+    if not values:
+        return f"{name}: no committed evidence at the {profile} profile yet."
+    scale = 100.0 if unit in ("%", " points") else 1.0
+    low, high = min(values.values()) * scale, max(values.values()) * scale
+    signed = unit == " points" and low < 0 < high
+    sep = " to " if low < 0 else "–"  # "−2.7–−0.2" would read as a subtraction
+    ends = _number_text(low, digits, signed)
+    if _number_text(high, digits, signed) != ends:
+        ends += sep + _number_text(high, digits, signed)
+    return f"{name}, seeds {seed_span(list(values))} ({profile} evidence): {ends}{unit}"
+
+
 def report_lines(
     lesson: str, profile: str, seed: int, claims: Iterable[Any], root: Path | None = None
 ) -> list[str]:

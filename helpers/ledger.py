@@ -280,21 +280,43 @@ def values_text(claim: ArticleClaim, seeds: Sequence[SeedResult]) -> list[str]:
 PROFILE_PREFERENCE = ("full", "workshop", "smoke")
 
 
-def ledger_row(claim: ArticleClaim, results: Iterable[ResultFile]) -> LedgerRow:
-    """Fill ``claim``'s row from the results files of its lesson, using the profile with the
-    most data that has any (full, then workshop, then smoke)."""
-    mine = [r for r in results if r.lesson == claim.lesson]
-    profiles = sorted(
-        {r.profile for r in mine},
-        key=lambda p: PROFILE_PREFERENCE.index(p) if p in PROFILE_PREFERENCE else 99,
+def _rank(profile: str) -> int:
+    return PROFILE_PREFERENCE.index(profile) if profile in PROFILE_PREFERENCE else 99
+
+
+def _profiles(claim: ArticleClaim, results: Iterable[ResultFile]) -> list[str]:
+    """The profiles with results for ``claim``'s lesson, the one with the most data first."""
+    return sorted({r.profile for r in results if r.lesson == claim.lesson}, key=_rank)
+
+
+def ledger_row(
+    claim: ArticleClaim, results: Iterable[ResultFile], profile: str | None = None
+) -> LedgerRow:
+    """Fill ``claim``'s row from the results files of its lesson at ``profile`` (by default
+    the profile with the most data that has any: full, then workshop, then smoke)."""
+    results = list(results)
+    profile = profile or next(iter(_profiles(claim, results)), None)
+    chosen = sorted(
+        (r for r in results if r.lesson == claim.lesson and r.profile == profile),
+        key=lambda r: r.seed,
     )
-    if not profiles:
-        verdict = Verdict(NOT_MEASURED, f"no results for lesson {claim.lesson}")
+    if not chosen:
+        at = f" at the {profile} profile" if profile else ""
+        verdict = Verdict(NOT_MEASURED, f"no results for lesson {claim.lesson}{at}")
         return LedgerRow(claim, None, (), (), verdict)
-    chosen = sorted((r for r in mine if r.profile == profiles[0]), key=lambda r: r.seed)
     seeds = tuple(judge_file(claim, r) for r in chosen)
     sources = tuple(dict.fromkeys(str(r.data.get("source", "unknown")) for r in chosen))
-    return LedgerRow(claim, profiles[0], sources, seeds, aggregate(claim, seeds))
+    return LedgerRow(claim, profile, sources, seeds, aggregate(claim, seeds))
+
+
+def ledger_rows(claim: ArticleClaim, results: Iterable[ResultFile]) -> list[LedgerRow]:
+    """``claim``'s rows, one per data size measured (workshop's 4,000 digits, then full's
+    60,000), so the ledger shows what changes with the data; smoke only where nothing else is."""
+    results = list(results)
+    profiles = _profiles(claim, results)
+    real = [p for p in profiles if p != "smoke"]
+    chosen = sorted(real, key=_rank, reverse=True) if real else profiles[:1]
+    return [ledger_row(claim, results, p) for p in chosen] or [ledger_row(claim, results)]
 
 
 # ----------------------------------------------------------------------------- results files

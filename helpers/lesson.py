@@ -28,6 +28,9 @@ from helpers.reproducibility import set_seed, software_versions
 from helpers.results import Claim, format_table, runs_table, save_json
 from helpers.training import RunRecord, evaluate_on_test, train
 
+RANGE_UNITS = ("", "%", " points")
+PROSE_PROFILE = "workshop"  # the profile of the committed outputs, which the prose describes
+
 MAX_SEED = 2**31 - 1  # numpy seeds must be < 2**32, and lessons add offsets (SEED + 1000 * k)
 PARAMETERS: dict[str, str] = {
     "PROFILE": "one of " + ", ".join(PROFILES),
@@ -227,6 +230,23 @@ class Lesson:
         """Print claim ``key``'s values (or extra number ``key``'s) over the committed seeds at
         this profile, for prose that quotes a seed range: it is then printed right above it."""
         print("\n".join(evidence.claim_lines(self.profile.name, self.name, key)))
+
+    def show_range(
+        self, ref: str, *, minus: str | None = None, unit: str = "", digits: int = 1
+    ) -> None:
+        """Print one recorded number's range over the committed workshop seeds, in the units
+        the prose quotes it in, so the prose's seed range is printed right above it. The prose
+        describes the workshop profile, so this prints its evidence whatever this run's profile.
+
+        ``ref`` (and ``minus``, subtracted seed by seed) is ``"<claim key>.<measured name>"``,
+        ``"extra.<name>"`` or ``"run.<run name>.<field>"``; ``unit`` is ``"%"`` or
+        ``" points"`` for fractions shown × 100, or ``""``; each end is rounded to ``digits``
+        decimals.
+        """
+        if unit not in RANGE_UNITS:
+            raise ValueError(f"unit must be one of {RANGE_UNITS}; got {unit!r}")
+        values = evidence.seed_values(PROSE_PROFILE, self.name, ref, minus)
+        print(evidence.range_line(ref, values, unit=unit, digits=digits, minus=minus))
 
     def finish(self) -> pd.DataFrame:
         """Print the results table and claims, save them as JSON, and assert the claims at the

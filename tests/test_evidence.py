@@ -340,3 +340,46 @@ def test_claim_lines_fall_back_to_extra_numbers_and_dicts_of_them(tmp_path):
     ]
     share = evidence.claim_lines("workshop", "01_underfitting", "share", tmp_path)
     assert share[1] == "  share                    0.3–0.4"
+
+
+# ----------------------------------------------------------------------------- show_range
+def _two_seeds(tmp_path):
+    for seed, (acc, base) in enumerate(((0.9766, 0.95), (0.9921, 0.99))):
+        payload = result(seed=seed, a=acc, b=base)
+        payload["runs"][0]["gap"] = 0.02 + seed / 100
+        payload["extra"] = {"metrics": {"lr 0.01": {"acc": acc}}, "loss": [306.0, 2555.0][seed]}
+        evidence.write(payload, tmp_path)
+
+
+def test_a_range_names_claim_values_extras_nested_entries_and_run_fields(tmp_path):
+    _two_seeds(tmp_path)
+
+    def values(ref, minus=None):
+        return evidence.seed_values("workshop", "01_underfitting", ref, minus, tmp_path)
+
+    assert values("a.acc") == {0: 0.9766, 1: 0.9921}
+    assert values("extra.metrics.lr 0.01.acc") == {0: 0.9766, 1: 0.9921}  # a key with a dot
+    assert values("run.mlp.gap") == pytest.approx({0: 0.02, 1: 0.03})
+    assert values("a.acc", minus="b.acc") == pytest.approx({0: 0.0266, 1: 0.0021})
+    misspelt = r"No number 'a\.accuracy'.*claim keys are: a, b"
+    with pytest.raises(evidence.EvidenceError, match=misspelt):
+        values("a.accuracy")
+
+
+def test_a_range_prints_in_the_units_the_prose_quotes(tmp_path):
+    _two_seeds(tmp_path)
+
+    def line(ref, minus=None, **fmt):
+        v = evidence.seed_values("workshop", "01_underfitting", ref, minus, tmp_path)
+        return evidence.range_line(ref, v, minus=minus, **fmt)
+
+    assert line("a.acc", unit="%") == "a.acc, seeds 0, 1 (workshop evidence): 97.7–99.2%"
+    assert line("extra.loss", digits=0) == "extra.loss, seeds 0, 1 (workshop evidence): 306–2,555"
+    assert line("a.acc", minus="b.acc", unit=" points").endswith(": 0.2–2.7 points")
+    assert line("b.acc", minus="a.acc", unit=" points").endswith(": −2.7 to −0.2 points")
+    crossing = evidence.range_line("d", {0: -0.009, 1: 0.034}, unit=" points")
+    assert crossing == "d, seeds 0, 1 (workshop evidence): −0.9 to +3.4 points"
+    assert evidence.range_line("d", {0: 0.5, 1: 0.5}, unit="%").endswith(": 50.0%")
+    assert evidence.range_line("d", {}, profile="full") == (
+        "d: no committed evidence at the full profile yet."
+    )

@@ -26,6 +26,7 @@ from helpers.ledger import (
     judge_file,
     key_in_notebook,
     ledger_row,
+    ledger_rows,
     lookup,
     notebook_claim_patterns,
     read_result,
@@ -530,3 +531,23 @@ def test_cli_writes_report_and_keeps_the_previous_one(tmp_path, capsys):
     (kept_md,) = out.parent.glob("report.*.prev.md")
     assert kept_md.read_text() == first
     assert len(list(out.parent.glob("report.*.prev.html"))) == 1
+
+
+def test_ledger_rows_show_each_data_size_and_smoke_only_alone(tmp_path):
+    claim = BY_ID["A08"]
+    full = payload_for(claim, CASES["A08"][FAILS])
+    full["profile"] = "full"
+    smoke = payload_for(claim, CASES["A08"][HOLDS])
+    smoke["profile"] = "smoke"
+    workshop = result_for(tmp_path, claim, CASES["A08"][HOLDS])
+    results = [
+        read_result(write(tmp_path / "full.json", full)),
+        read_result(write(tmp_path / "smoke.json", smoke)),
+        workshop,
+    ]
+    rows = ledger_rows(claim, results)
+    assert [(r.profile, r.verdict.status) for r in rows] == [("workshop", HOLDS), ("full", FAILS)]
+    only_smoke = ledger_rows(claim, [results[1]])
+    assert [r.profile for r in only_smoke] == ["smoke"]
+    assert [r.verdict.status for r in ledger_rows(claim, [])] == [NOT_MEASURED]
+    assert "at the full profile" in ledger_row(claim, [workshop], "full").verdict.condition

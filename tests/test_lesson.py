@@ -165,3 +165,14 @@ def test_plots_have_titles_and_labels(tiny_images):
         plots.learning_curves([FakeRun()], "f1")
     with pytest.raises(ValueError, match="no mistakes"):
         plots.worst_mistakes(x, y, np.eye(10)[y])
+
+
+def test_show_range_prints_the_workshop_evidence_at_any_profile(isolated_env, capsys):
+    # the committed evidence of lesson 00: the prose of a full run quotes the workshop seeds too
+    lesson = Lesson("00_data_and_baseline", "full", 0)
+    lesson.show_range("raw_inputs_kill_relus.dead_units_raw", unit="%")
+    out = capsys.readouterr().out
+    assert out.startswith("raw_inputs_kill_relus.dead_units_raw, seeds 0–4 (workshop evidence): ")
+    assert out.rstrip().endswith("%")
+    with pytest.raises(ValueError, match=r"unit must be one of \('', '%', ' points'\); got 'pts'"):
+        lesson.show_range("raw_inputs_kill_relus.dead_units_raw", unit="pts")

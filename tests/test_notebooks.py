@@ -1,9 +1,13 @@
-"""Execute every lesson with papermill at the smoke profile, and check bad parameters fail
-inside the notebook with a clear message (papermill itself only warns about unknown names)."""
+"""Bad parameters fail inside the notebook with a clear message (papermill itself only warns
+about unknown names).
+
+Every lesson runs at the smoke profile as its student copy (tests/test_student.py): that run
+covers every cell but the solutions, which nbval runs at the workshop profile. Running the
+complete notebooks at smoke as well took about 6 minutes of CI for those few cells.
+"""
 
 from __future__ import annotations
 
-import nbformat
 import papermill as pm
 import pytest
 
@@ -23,16 +27,6 @@ def run_env(tmp_path, monkeypatch):
 
 def _execute(path, out, parameters):
     return execute_lesson(path, out, parameters)
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_runs_at_smoke(path, run_env):
-    out = run_env / path.name
-    _execute(path, out, {"PROFILE": "smoke", "SEED": 1})
-    nb = nbformat.read(out, as_version=4)
-    last = "".join(o.get("text", "") for o in nb.cells[-1].get("outputs", []))
-    assert "smoke profile: claims are reported, not asserted" in last
-    assert (run_env / "out" / f"{path.stem}.json").exists()
 
 
 @pytest.mark.parametrize(
