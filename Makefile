@@ -81,7 +81,7 @@ smoke: $(STAMP)  ## execute notebooks with papermill: smoke profile, student cop
 
 nbval: $(STAMP)  ## re-run the committed notebooks (workshop profile) and compare their outputs
 	COURSE_BUILD_DIR=$(TEST_BUILD) COURSE_PROFILE=workshop $(BIN)/python -m pytest -q --nbval \
-	  -n $(TEST_JOBS) --dist loadscope \
+	  -n $(TEST_JOBS) --dist loadscope --no-loadscope-reorder \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600 notebooks/
 
 e2e: $(STAMP)  ## JupyterLab end to end in headless Chromium (skips, saying why, without Chromium)
