@@ -288,6 +288,9 @@ def _number_text(value: float, digits: int, signed: bool) -> str:
     return text.replace("-", "−")  # a typographic minus, as the prose writes it
 
 
+UNIT_SCALE = {"": 1.0, "%": 100.0, " points": 100.0, " million": 1e-6}
+
+
 def range_line(
     ref: str,
     values: Mapping[int, float],
@@ -299,13 +302,14 @@ def range_line(
 ) -> str:
     """``ref, seeds 0–4 (workshop evidence): 97.7–99.2%`` for prose that quotes the range.
 
-    ``unit`` is ``"%"`` or ``" points"`` (values are fractions, printed × 100) or ``""``
-    (printed as recorded); each end is rounded to ``digits`` decimals.
+    ``unit`` is ``"%"`` or ``" points"`` (values are fractions, printed × 100),
+    ``" million"`` (printed ÷ 1,000,000) or ``""`` (printed as recorded); each end is rounded to
+    ``digits`` decimals.
     """
     name = f"{ref} − {minus}" if minus else ref
     if not values:
         return f"{name}: no committed evidence at the {profile} profile yet."
-    scale = 100.0 if unit in ("%", " points") else 1.0
+    scale = UNIT_SCALE.get(unit, 1.0)
     low, high = min(values.values()) * scale, max(values.values()) * scale
     signed = unit == " points" and low < 0 < high
     sep = " to " if low < 0 else "–"  # "−2.7–−0.2" would read as a subtraction

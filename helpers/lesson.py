@@ -28,7 +28,6 @@ from helpers.reproducibility import set_seed, software_versions
 from helpers.results import Claim, format_table, runs_table, save_json
 from helpers.training import RunRecord, evaluate_on_test, train
 
-RANGE_UNITS = ("", "%", " points")
 PROSE_PROFILE = "workshop"  # the profile of the committed outputs, which the prose describes
 
 MAX_SEED = 2**31 - 1  # numpy seeds must be < 2**32, and lessons add offsets (SEED + 1000 * k)
@@ -240,11 +239,11 @@ class Lesson:
 
         ``ref`` (and ``minus``, subtracted seed by seed) is ``"<claim key>.<measured name>"``,
         ``"extra.<name>"`` or ``"run.<run name>.<field>"``; ``unit`` is ``"%"`` or
-        ``" points"`` for fractions shown × 100, or ``""``; each end is rounded to ``digits``
-        decimals.
+        ``" points"`` for fractions shown × 100, ``" million"``, or ``""``; each end is rounded
+        to ``digits`` decimals.
         """
-        if unit not in RANGE_UNITS:
-            raise ValueError(f"unit must be one of {RANGE_UNITS}; got {unit!r}")
+        if unit not in evidence.UNIT_SCALE:
+            raise ValueError(f"unit must be one of {tuple(evidence.UNIT_SCALE)}; got {unit!r}")
         values = evidence.seed_values(PROSE_PROFILE, self.name, ref, minus)
         print(evidence.range_line(ref, values, unit=unit, digits=digits, minus=minus))
 

@@ -195,16 +195,18 @@ def test_evidence_claims_are_the_notebooks_claims():
                     )
 
 
-def test_every_ledger_number_is_in_the_workshop_evidence():
+@pytest.mark.parametrize("profile", evidence.EVIDENCE_PROFILES)
+def test_every_ledger_number_is_in_the_evidence(profile):
     """A renamed claim key or measured value would silently empty a ledger row: fail here."""
-    evidence_by_lesson = committed("workshop")
+    evidence_by_lesson = committed(profile)
     for article in ARTICLE_CLAIMS:
         for seed, payload in evidence_by_lesson[article.lesson].items():
             for number in article.numbers:
                 try:
                     lookup(payload, number.path)
                 except Missing as exc:
-                    pytest.fail(f"ledger {article.id} ({number.name}), seed {seed}: {exc}")
+                    where = f"{profile} seed {seed}"
+                    pytest.fail(f"ledger {article.id} ({number.name}), {where}: {exc}")
 
 
 CLAIM_LINE = re.compile(r"^\[(holds|FAILS)\] (.*) \((.*)\)$")
@@ -267,7 +269,8 @@ def test_claim_lines_print_one_claims_range_for_the_prose(tmp_path):
 # ----------------------------------------------------------------------------- prose ranges
 # A range of values in a sentence that speaks of seeds ("96–99% over seeds 0–4", "1.4 to 9.0
 # points across seeds"). It has a printed source when a code cell above printed the same text.
-RANGE = re.compile(r"(?<![\w.])(-?\d[\d,]*(?:\.\d+)?)\s*(–|to)\s*(-?\d[\d,]*(?:\.\d+)?)")
+NUMBER = r"[−+-]?\d[\d,]*(?:\.\d+)?"  # "−0.9", "+3.4", "2,555"
+RANGE = re.compile(rf"(?<![\w.])({NUMBER})\s*(–|to)\s*({NUMBER})")
 SEED_TALK = re.compile(
     r"\bseeds?\s+\d+\s*(?:–|-|to)\s*\d+|\b(?:over|across|every) seeds?\b|calibration", re.I
 )
@@ -307,8 +310,8 @@ def unprinted_prose_ranges(path) -> list[str]:
             for m in RANGE.finditer(flat):
                 if SEED_LIST.search(flat[: m.start()]):
                     continue
-                low, sep, high = m.groups()
-                if f"{low}{sep}{high}" not in printed and f"{low}–{high}" not in printed:
+                low, _, high = m.groups()
+                if f"{low}–{high}" not in printed and f"{low} to {high}" not in printed:
                     found.append(f"{m.group(0)!r} in: {flat[:120]}")
     return found
 

@@ -174,5 +174,6 @@ def test_show_range_prints_the_workshop_evidence_at_any_profile(isolated_env, ca
     out = capsys.readouterr().out
     assert out.startswith("raw_inputs_kill_relus.dead_units_raw, seeds 0–4 (workshop evidence): ")
     assert out.rstrip().endswith("%")
-    with pytest.raises(ValueError, match=r"unit must be one of \('', '%', ' points'\); got 'pts'"):
+    allowed = r"\('', '%', ' points', ' million'\)"
+    with pytest.raises(ValueError, match=rf"unit must be one of {allowed}; got 'pts'"):
         lesson.show_range("raw_inputs_kill_relus.dead_units_raw", unit="pts")
