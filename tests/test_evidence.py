@@ -275,21 +275,6 @@ SEED_TALK = re.compile(
     r"\bseeds?\s+\d+\s*(?:–|-|to)\s*\d+|\b(?:over|across|every) seeds?\b|calibration", re.I
 )
 SEED_LIST = re.compile(r"seeds?\s*$", re.I)  # the "0–4" of "seeds 0–4" names seeds, not values
-# Prose seed ranges that no cell above prints yet (issue 10): a ratchet. Print them from the
-# evidence (lesson.show_evidence) and lower the number; a new unprinted range fails the test.
-UNPRINTED_KNOWN = {
-    "00_data_and_baseline": 10,
-    "01_underfitting": 4,
-    "02_overfitting": 6,
-    "03_augmentation": 5,
-    "04_tuning": 9,
-    "05_initialization": 23,
-    "06_regularization": 6,
-    "07_capstone": 4,
-    "08_class_imbalance": 8,
-}
-
-
 def _sentences(text: str) -> list[str]:
     return re.split(r"(?<=[.!?])\s+(?=[A-Z*(])|\n\n", text)
 
@@ -317,16 +302,13 @@ def unprinted_prose_ranges(path) -> list[str]:
 
 
 @pytest.mark.parametrize("path", lesson_notebooks(), ids=lambda p: p.stem)
-def test_prose_seed_ranges_are_printed_above_or_known(path):
+def test_prose_seed_ranges_are_printed_above(path):
     found = unprinted_prose_ranges(path)
-    known = UNPRINTED_KNOWN[path.stem]
     listing = "\n".join(found)
-    assert len(found) <= known, (
-        f"{path.name}: {len(found)} seed ranges in the prose that no cell above prints "
-        f"(known: {known}). Print them (lesson.show_evidence) or cut them:\n{listing}"
-    )
-    assert len(found) == known, (
-        f"{path.name}: only {len(found)} unprinted seed ranges left: lower UNPRINTED_KNOWN to it."
+    assert not found, (
+        f"{path.name}: {len(found)} seed ranges in the prose that no cell above prints. Print "
+        f"each from the evidence in a cell right above it (lesson.show_range), or cut it:\n"
+        f"{listing}"
     )
 
 
@@ -386,3 +368,21 @@ def test_a_range_prints_in_the_units_the_prose_quotes(tmp_path):
     assert evidence.range_line("d", {}, profile="full") == (
         "d: no committed evidence at the full profile yet."
     )
+
+
+def test_the_prose_check_finds_a_range_printed_only_below_or_not_at_all(tmp_path):
+    md = nbformat.v4.new_markdown_cell
+    printing = nbformat.v4.new_code_cell(
+        "lesson.show_range(...)",
+        outputs=[
+            nbformat.v4.new_output("stream", name="stdout", text="x: 97.7–99.2%\ny: −0.8 to +0.3")
+        ],
+    )
+    prose = md("Dead units: 97.7–99.2% over seeds 0–4; the gap moved by −0.8 to +0.3 (seeds 0–4).")
+    other = md("The articles say 80–90%. Over seeds 0–4 it was 3 to 7 points.")
+    path = tmp_path / "n.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[printing, prose]), path)
+    assert unprinted_prose_ranges(path) == []
+    nbformat.write(nbformat.v4.new_notebook(cells=[prose, printing, other]), path)
+    found = unprinted_prose_ranges(path)
+    assert [f.split(" in: ")[0] for f in found] == ["'97.7–99.2'", "'−0.8 to +0.3'", "'3 to 7'"]
