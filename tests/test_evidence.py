@@ -275,6 +275,8 @@ SEED_TALK = re.compile(
     r"\bseeds?\s+\d+\s*(?:–|-|to)\s*\d+|\b(?:over|across|every) seeds?\b|calibration", re.I
 )
 SEED_LIST = re.compile(r"seeds?\s*$", re.I)  # the "0–4" of "seeds 0–4" names seeds, not values
+
+
 def _sentences(text: str) -> list[str]:
     return re.split(r"(?<=[.!?])\s+(?=[A-Z*(])|\n\n", text)
 
