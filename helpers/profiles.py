@@ -236,7 +236,7 @@ LESSON_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
             "rotation": 10,
             "translation": 0.1,
             "zoom": 0.1,
-            "members": 1,
+            "members": 2,
             "retrain_on_all": True,
             "exercise_size": 300,
             "exercise_epochs": 1,
