@@ -1,9 +1,12 @@
-"""Reproducibility: one lesson executed twice with the same seed reports identical numbers, and
-with another seed its claims still hold (and its numbers do change, so the seed is used).
+"""Reproducibility: one lesson executed twice with the same seed reports identical numbers and
+prints identical text, and with another seed its numbers change (so the seed is used).
 
-The lesson is 08_class_imbalance: the cheapest lesson whose claims are calibrated at the
-workshop profile for seeds 0-4. Only timings (wall seconds, samples/s) and software versions are
-left out of the comparison.
+The lesson is 08_class_imbalance at the smoke profile: the same code path as the workshop
+profile (seeding, op determinism, shuffled splits, training, claims), at a fraction of the CI
+time. That its claims hold at other seeds is checked where the claims are calibrated: the
+committed evidence (workshop seeds 0-4, tests/test_evidence.py) and nbval's re-run of the
+committed notebook. Only timings (wall seconds, samples/s) and software versions are left out
+of the comparison.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ pytestmark = [pytest.mark.notebooks, pytest.mark.xdist_group("reproducibility")]
 
 LESSON = "08_class_imbalance"
 NOTEBOOK = repo_root() / "notebooks" / f"{LESSON}.ipynb"
+PROFILE = "smoke"
 OTHER_SEED = 3
 SANITIZE_FILE = Path(__file__).with_name("nbval_sanitize.cfg")
 
@@ -51,11 +55,11 @@ class Execution:
 def _execute(seed: int, folder: Path) -> Execution:
     with pytest.MonkeyPatch.context() as env:
         env.setenv("COURSE_OUTPUT_DIR", str(folder / "out"))
-        env.setenv("COURSE_PROFILE", "workshop")
+        env.setenv("COURSE_PROFILE", PROFILE)
         env.delenv("MNIST_PATH", raising=False)
         env.delenv("MNIST_SKIP_CHECKSUM", raising=False)
         notebook = execute_lesson(
-            NOTEBOOK, folder / NOTEBOOK.name, {"PROFILE": "workshop", "SEED": seed}
+            NOTEBOOK, folder / NOTEBOOK.name, {"PROFILE": PROFILE, "SEED": seed}
         )
     return Execution(seed, notebook, load_json(folder / "out" / f"{LESSON}.json"))
 
@@ -191,18 +195,8 @@ def test_same_seed_prints_identical_output(seed0_twice):
         assert a == b, f"code cell {index} printed different text:\n{diff[:2000]}"
 
 
-def test_other_seed_still_holds_every_claim(other_seed, seed0_twice):
-    results = other_seed.results
-    assert results["profile"] == "workshop" and results["seed"] == OTHER_SEED
-    claims = results["claims"]
-    assert [c["key"] for c in claims] == [c["key"] for c in seed0_twice[0].results["claims"]]
-    failed = [c["key"] for c in claims if c["holds"] is not True]
-    assert not failed, f"claims that did not hold at seed {OTHER_SEED}: {failed}"
-    last = "".join(o.get("text", "") for o in other_seed.notebook.cells[-1].get("outputs", []))
-    assert f"All {len(claims)} claims hold at the workshop profile." in last
-
-
 def test_other_seed_changes_the_numbers(other_seed, seed0_twice):
+    assert (other_seed.results["profile"], other_seed.results["seed"]) == (PROFILE, OTHER_SEED)
     changed = [
         where
         for where, _, _ in differences(
