@@ -109,9 +109,18 @@ def trim(payload: Mapping[str, Any]) -> dict[str, Any]:
         "versions": dict(payload["versions"]),
         "settings": dict(payload["settings"]),
         "claims": list(payload["claims"]),
-        "runs": [{k: r.get(k) for k in RUN_FIELDS if k in r} for r in payload["runs"]],
+        "runs": [_trim_run(r) for r in payload["runs"]],
         "extra": dict(payload.get("extra") or {}),
     }
+
+
+def _trim_run(run: Mapping[str, Any]) -> dict[str, Any]:
+    kept = {k: run.get(k) for k in RUN_FIELDS if k in run}
+    # the diagnosis's verdict only: its reason and numbers repeat the scores kept above
+    verdict = (run.get("diagnosis") or {}).get("verdict") or run.get("verdict")
+    if verdict:
+        kept["verdict"] = verdict
+    return kept
 
 
 def write(payload: Mapping[str, Any], root: Path | None = None) -> Path:
@@ -281,6 +290,43 @@ def seed_values(
             f"'run.<run name>.<field>'; its claim keys are: {', '.join(keys)}."
         )
     return values
+
+
+def seed_verdicts(
+    profile: str, lesson: str, run_name: str, root: Path | None = None
+) -> dict[int, str]:
+    """The diagnosis verdict of the run called ``run_name`` at each committed seed."""
+    evidence = load(profile, lesson, root)
+    verdicts = {
+        seed: run["verdict"]
+        for seed, payload in evidence.items()
+        for run in payload["runs"]
+        if run.get("name") == run_name and run.get("verdict")
+    }
+    if evidence and not verdicts:  # a misspelt name must not read as "no evidence yet"
+        names = sorted({r["name"] for p in evidence.values() for r in p["runs"]})
+        raise EvidenceError(
+            f"No verdict of a run {run_name!r} in the {profile} evidence of {lesson}; "
+            f"its runs are: {', '.join(names)}."
+        )
+    return verdicts
+
+
+def verdict_line(run_name: str, verdicts: Mapping[int, str], profile: str = "workshop") -> str:
+    """``mlp verdict, seeds 0–4 (workshop evidence): overfitting (seeds 0, 1, 3);
+    not yet converged (seeds 2, 4)`` — the most frequent verdict first."""
+    if not verdicts:
+        return f"{run_name} verdict: no committed evidence at the {profile} profile yet."
+    seeds_of: dict[str, list[int]] = {}
+    for seed in sorted(verdicts):
+        seeds_of.setdefault(verdicts[seed], []).append(seed)
+    parts = [
+        f"{verdict} (seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))})"
+        for verdict, seeds in sorted(seeds_of.items(), key=lambda kv: (-len(kv[1]), kv[1][0]))
+    ]
+    return f"{run_name} verdict, seeds {seed_span(list(verdicts))} ({profile} evidence): " + (
+        "; ".join(parts)
+    )
 
 
 def _number_text(value: float, digits: int, signed: bool) -> str:

@@ -247,6 +247,12 @@ class Lesson:
         values = evidence.seed_values(PROSE_PROFILE, self.name, ref, minus)
         print(evidence.range_line(ref, values, unit=unit, digits=digits, minus=minus))
 
+    def show_verdicts(self, run_name: str) -> None:
+        """Print the diagnosis verdict of one run at each committed workshop seed, so the
+        prose's "on some seeds it is called ..." is printed right above it."""
+        verdicts = evidence.seed_verdicts(PROSE_PROFILE, self.name, run_name)
+        print(evidence.verdict_line(run_name, verdicts))
+
     def finish(self) -> pd.DataFrame:
         """Print the results table and claims, save them as JSON, and assert the claims at the
         workshop profile (at smoke and full they are reported only)."""

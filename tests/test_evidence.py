@@ -59,6 +59,31 @@ def test_trim_keeps_claims_and_scores_and_drops_histories_and_paths():
     assert evidence.trim(kept) == kept  # evidence is itself valid input
 
 
+def test_trim_keeps_each_runs_verdict_but_not_the_diagnosis_behind_it():
+    payload = result(a=0.9)
+    payload["runs"][0]["diagnosis"] = {"verdict": "overfitting", "reason": "a gap", "numbers": {}}
+    kept = evidence.trim(payload)
+    assert kept["runs"] == [{"name": "mlp", "epochs": 2, "val_acc": 0.9, "verdict": "overfitting"}]
+    assert evidence.trim(kept) == kept
+
+
+def test_verdict_lines_group_the_seeds_most_frequent_verdict_first(tmp_path):
+    for seed, verdict in enumerate(["stuck at chance", "underfitting", "stuck at chance"]):
+        payload = result(seed=seed, a=0.9)
+        payload["runs"][0]["diagnosis"] = {"verdict": verdict}
+        evidence.write(payload, tmp_path)
+    verdicts = evidence.seed_verdicts("workshop", "01_underfitting", "mlp", tmp_path)
+    assert verdicts == {0: "stuck at chance", 1: "underfitting", 2: "stuck at chance"}
+    assert evidence.verdict_line("mlp", verdicts) == (
+        "mlp verdict, seeds 0–2 (workshop evidence): "
+        "stuck at chance (seeds 0, 2); underfitting (seed 1)"
+    )
+    with pytest.raises(evidence.EvidenceError, match="its runs are: mlp"):
+        evidence.seed_verdicts("workshop", "01_underfitting", "MLP", tmp_path)
+    assert evidence.seed_verdicts("workshop", "00_data_and_baseline", "mlp", tmp_path) == {}
+    assert "no committed evidence" in evidence.verdict_line("mlp", {})
+
+
 @pytest.mark.parametrize(
     ("payload", "message"),
     [
