@@ -16,7 +16,7 @@ import math
 import re
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,8 @@ STATUSES = (HOLDS, FAILS, DEPENDS)
 #: the official MNIST training set; below ~90% of it the articles' full-data figures are
 #: expected to be higher than what we measure
 FULL_MNIST_TRAIN = 60_000
+RUN_FULL = "(run the full profile)"
+SEE_FULL_ROW = "(the full-profile row below measures it)"
 #: how far (in accuracy) a measured figure may lie outside an article's figure and still match
 FIGURE_TOLERANCE = 0.01
 
@@ -311,12 +313,21 @@ def ledger_row(
 
 def ledger_rows(claim: ArticleClaim, results: Iterable[ResultFile]) -> list[LedgerRow]:
     """``claim``'s rows, one per data size measured (workshop's 4,000 digits, then full's
-    60,000), so the ledger shows what changes with the data; smoke only where nothing else is."""
+    60,000), so the ledger shows what changes with the data; smoke only where nothing else is.
+    A row that depends on the data size points at the full-profile row when there is one."""
     results = list(results)
     profiles = _profiles(claim, results)
     real = [p for p in profiles if p != "smoke"]
     chosen = sorted(real, key=_rank, reverse=True) if real else profiles[:1]
-    return [ledger_row(claim, results, p) for p in chosen] or [ledger_row(claim, results)]
+    rows = [ledger_row(claim, results, p) for p in chosen] or [ledger_row(claim, results)]
+    if "full" in chosen:
+        rows = [_points_at_full_row(r) for r in rows]
+    return rows
+
+
+def _points_at_full_row(row: LedgerRow) -> LedgerRow:
+    condition = row.verdict.condition.replace(RUN_FULL, SEE_FULL_ROW)
+    return replace(row, verdict=replace(row.verdict, condition=condition))
 
 
 # ----------------------------------------------------------------------------- results files
@@ -440,7 +451,7 @@ def figure_judge(
             DEPENDS,
             f"data size: {said}; {where} here, but the article's figure is for "
             f"{count(FULL_MNIST_TRAIN)} training digits, where a higher value is expected "
-            "(run the full profile)",
+            f"{RUN_FULL}",
         )
 
     return judge

@@ -413,3 +413,16 @@ def test_the_prose_check_finds_a_range_printed_only_below_or_not_at_all(tmp_path
     nbformat.write(nbformat.v4.new_notebook(cells=[prose, printing, other]), path)
     found = unprinted_prose_ranges(path)
     assert [f.split(" in: ")[0] for f in found] == ["'97.7–99.2'", "'−0.8 to +0.3'", "'3 to 7'"]
+
+
+def test_no_ledger_row_from_the_committed_evidence_asks_for_a_full_run():
+    """Every article claim about full MNIST has a full-profile row beside the workshop one."""
+    from helpers.ledger import ARTICLE_CLAIMS, collect_results, ledger_rows
+
+    found = collect_results([COMMITTED])
+    rows = [row for claim in ARTICLE_CLAIMS for row in ledger_rows(claim, found.used)]
+    asking = [
+        (r.claim.id, r.profile) for r in rows if "run the full profile" in r.verdict.condition
+    ]
+    assert not asking, f"ledger rows that still ask for a full run: {asking}"
+    assert {r.profile for r in rows} == {"workshop", "full"}

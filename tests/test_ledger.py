@@ -551,3 +551,19 @@ def test_ledger_rows_show_each_data_size_and_smoke_only_alone(tmp_path):
     assert [r.profile for r in only_smoke] == ["smoke"]
     assert [r.verdict.status for r in ledger_rows(claim, [])] == [NOT_MEASURED]
     assert "at the full profile" in ledger_row(claim, [workshop], "full").verdict.condition
+
+
+def test_a_data_size_verdict_points_at_the_full_row_when_there_is_one(tmp_path):
+    claim = BY_ID["A02"]  # the article's figure is for 60,000 digits
+    workshop = payload_for(claim, CASES["A02"][DEPENDS])
+    full = payload_for(claim, CASES["A02"][HOLDS])
+    full["profile"] = "full"
+    only_workshop = read_result(write(tmp_path / "workshop.json", workshop))
+    both = [only_workshop, read_result(write(tmp_path / "full.json", full))]
+    alone = ledger_rows(claim, [only_workshop])
+    assert alone[0].verdict.status == DEPENDS
+    assert "(run the full profile)" in alone[0].verdict.condition
+    rows = ledger_rows(claim, both)
+    assert rows[0].profile == "workshop" and rows[0].verdict.status == DEPENDS
+    assert "(the full-profile row below measures it)" in rows[0].verdict.condition
+    assert not any("run the full profile" in r.verdict.condition for r in rows)
