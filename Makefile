@@ -22,8 +22,8 @@ TEST_BUILD := build/test-runs
 .PHONY: help setup lab lessons evidence prune handouts student doctor report bench test unit smoke nbval e2e lint \
         wheelhouse data outputs lock clean clean-all
 
-help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+help:  ## list the targets, grouped by who uses them
+	@awk 'BEGIN {FS = ":.*## "} /^##@ / {printf "\n%s\n", substr($$0, 5)} /^[a-z0-9-]+:.*## / && $$1 != "help" {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' 2>/dev/null || { \
@@ -37,6 +37,8 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $(STAMP)
 	@echo "Course environment ready in $(VENV)/ (re-created only when requirements.lock changes)."
 
+##@ Learners
+
 setup: $(STAMP)  ## create .venv from requirements.lock (idempotent)
 
 lab: $(STAMP)  ## JupyterLab on 127.0.0.1 (token on) with the course kernel (LAB_DIR=build/student)
@@ -46,15 +48,21 @@ lab: $(STAMP)  ## JupyterLab on 127.0.0.1 (token on) with the course kernel (LAB
 lessons: $(STAMP)  ## run the lessons with papermill into build/lessons/ (PROFILE=workshop SEED=0 ONLY="00 08")
 	$(BIN)/python scripts/run_lessons.py --profile $(PROFILE) --seed $(SEED) $(if $(ONLY),--only $(ONLY),)
 
-evidence: $(STAMP)  ## calibrate: run the lessons at PROFILE for each of SEEDS, record them in evidence/
-	@failed=""; for s in $(SEEDS); do \
-	  $(BIN)/python scripts/run_lessons.py --profile $(PROFILE) --seed $$s $(if $(ONLY),--only $(ONLY),) \
-	    || failed="$$failed $$s"; done; \
-	$(BIN)/python scripts/record_evidence.py $(foreach s,$(SEEDS),build/lessons/$(PROFILE)-seed$(s)); \
-	if [ -n "$$failed" ]; then echo "Lessons failed at seed(s)$$failed: see above; evidence records what they measured."; exit 1; fi
+doctor: $(STAMP)  ## check this machine: versions, cores, data source, expected time per lesson
+	$(BIN)/python -m helpers.doctor
 
-prune: $(STAMP)  ## list kept older results/models in build/lessons (KEEP=3); add YES=1 to delete them
-	$(BIN)/python scripts/prune_results.py --keep $(KEEP) $(if $(filter 1 yes true,$(YES)),--yes,)
+data: $(STAMP)  ## download and verify the full 70k MNIST into the Keras cache (online machines)
+	$(BIN)/python -m helpers.data --download
+
+clean:  ## remove test runs and caches (keeps .venv and your lesson runs in build/lessons)
+	rm -rf $(TEST_BUILD) .ruff_cache .pytest_cache
+	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +
+	@echo "Kept: .venv/ and build/lessons/ (your executed lessons). 'make clean-all' removes them too."
+
+clean-all: clean  ## also remove .venv and build/ (your executed lessons and results!)
+	rm -rf $(VENV) build
+
+##@ Instructors
 
 handouts: $(STAMP)  ## HTML (+ PDF with Chromium) handouts of the executed lessons into build/handouts/ (FROM=folder)
 	$(BIN)/python scripts/make_handouts.py $(if $(FROM),--from $(FROM),)
@@ -62,14 +70,18 @@ handouts: $(STAMP)  ## HTML (+ PDF with Chromium) handouts of the executed lesso
 student: $(STAMP)  ## student copies (solutions replaced by stubs, outputs cleared) into build/student/
 	$(BIN)/python scripts/make_student.py
 
-doctor: $(STAMP)  ## check this machine: versions, cores, data source, expected time per lesson
-	$(BIN)/python -m helpers.doctor
-
 report: $(STAMP)  ## claims ledger from the committed evidence/ (or FROM=build/lessons) into build/report.md/.html
 	$(BIN)/python scripts/make_report.py $(if $(FROM),--results $(FROM),)
 
-bench: $(STAMP)  ## benchmarks: notebook wall times per profile, training throughput, peak memory
-	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+prune: $(STAMP)  ## list kept older results/models in build/lessons (KEEP=3); add YES=1 to delete them
+	$(BIN)/python scripts/prune_results.py --keep $(KEEP) $(if $(filter 1 yes true,$(YES)),--yes,)
+
+wheelhouse: $(STAMP)  ## download every pinned package into build/wheelhouse/ (offline installs, same platform)
+	$(BIN)/python -m pip download --quiet --disable-pip-version-check -r requirements.lock -d build/wheelhouse
+	@echo "Offline install on a machine like this one: copy the course folder (with build/wheelhouse), then"
+	@echo "  PIP_NO_INDEX=1 PIP_FIND_LINKS=build/wheelhouse make setup"
+
+##@ Maintainers
 
 test: unit smoke nbval e2e  ## everything CI runs: unit, notebook execution, nbval, JupyterLab in Chromium
 
@@ -91,24 +103,18 @@ lint: $(STAMP)  ## ruff on helpers, tests, scripts and notebooks
 	$(BIN)/ruff check helpers tests scripts notebooks
 	$(BIN)/ruff format --check helpers tests scripts
 
-wheelhouse: $(STAMP)  ## download every pinned package into build/wheelhouse/ (offline installs, same platform)
-	$(BIN)/python -m pip download --quiet --disable-pip-version-check -r requirements.lock -d build/wheelhouse
-	@echo "Offline install on a machine like this one: copy the course folder (with build/wheelhouse), then"
-	@echo "  PIP_NO_INDEX=1 PIP_FIND_LINKS=build/wheelhouse make setup"
+evidence: $(STAMP)  ## calibrate: run the lessons at PROFILE for each of SEEDS, record them in evidence/
+	@failed=""; for s in $(SEEDS); do \
+	  $(BIN)/python scripts/run_lessons.py --profile $(PROFILE) --seed $$s $(if $(ONLY),--only $(ONLY),) \
+	    || failed="$$failed $$s"; done; \
+	$(BIN)/python scripts/record_evidence.py $(foreach s,$(SEEDS),build/lessons/$(PROFILE)-seed$(s)); \
+	if [ -n "$$failed" ]; then echo "Lessons failed at seed(s)$$failed: see above; evidence records what they measured."; exit 1; fi
 
-data: $(STAMP)  ## download and verify the full 70k MNIST into the Keras cache (online machines)
-	$(BIN)/python -m helpers.data --download
+bench: $(STAMP)  ## benchmarks: notebook wall times per profile, training throughput, peak memory
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 outputs: $(STAMP)  ## re-execute notebooks in place at workshop (NB=notebooks/01_*.ipynb) and clean metadata
 	$(BIN)/python scripts/refresh_outputs.py $(or $(NB),notebooks/[0-9]*.ipynb)
 
 lock: $(STAMP)  ## rewrite requirements.lock from the current .venv (review the diff!)
 	$(BIN)/python scripts/write_lock.py
-
-clean:  ## remove test runs and caches (keeps .venv and your lesson runs in build/lessons)
-	rm -rf $(TEST_BUILD) .ruff_cache .pytest_cache
-	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +
-	@echo "Kept: .venv/ and build/lessons/ (your executed lessons). 'make clean-all' removes them too."
-
-clean-all: clean  ## also remove .venv and build/ (your executed lessons and results!)
-	rm -rf $(VENV) build

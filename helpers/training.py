@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -308,6 +307,3 @@ def evaluate_on_test(run: RunRecord, x_test: np.ndarray, y_test: np.ndarray) -> 
         "accuracy"
     ]
     return run.test_acc
-
-
-BuildFn = Callable[[], keras.Model]

@@ -225,20 +225,14 @@ def write_reference(
 
 
 def reference_speed() -> float | None:
-    """This machine's speed from ``helpers.doctor.measure_speed()``; None if it is not there."""
+    """This machine's speed from ``helpers.doctor.measure_speed()``; None if the test fails."""
+    from helpers.doctor import measure_speed
+
     try:
-        from helpers.doctor import measure_speed  # written separately; may not exist yet
-    except ImportError:
-        return None
-    try:
-        value = measure_speed()
+        return round(measure_speed(), 1)
     except Exception as exc:  # a failed speed test must not lose the timings just measured
         print(f"note: speed_samples_per_s left unchanged ({exc})", file=sys.stderr)
         return None
-    if isinstance(value, dict):
-        value = value.get("samples_per_s")
-    value = getattr(value, "samples_per_s", value)
-    return round(float(value), 1) if isinstance(value, (int, float)) else None
 
 
 def load_average() -> list[float] | None:
