@@ -1,7 +1,8 @@
 """Helpers for the course "Why is my MNIST model wrong?".
 
 Import this before TensorFlow: it quiets TensorFlow's start-up logs (keeping oneDNN on).
-The notebooks use :func:`start_lesson` and the small modules below:
+The notebooks use :func:`start_lesson`, ``helpers.keras`` (Keras, imported quietly) and the
+small modules below:
 
 - :mod:`helpers.data` — ``load_mnist`` (path / Keras cache / download / embedded), data card
 - :mod:`helpers.prep` — scaling, shapes, stratified splits and subsets, imbalance, oversampling
@@ -21,6 +22,7 @@ The notebooks use :func:`start_lesson` and the small modules below:
 """
 
 from helpers import _tf  # noqa: F401  (must come first: quiet TensorFlow import)
+from helpers._tf import keras  # the notebooks' Keras, imported after TensorFlow is quieted
 from helpers._version import __version__
 from helpers.data import DataError, MnistData, load_mnist
 from helpers.diagnosis import Diagnosis, diagnose
@@ -42,6 +44,7 @@ from helpers.training import RunRecord, evaluate, predict_proba, train
 
 __all__ = [
     "__version__",
+    "keras",
     "DataError",
     "MnistData",
     "load_mnist",

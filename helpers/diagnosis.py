@@ -63,6 +63,11 @@ def _finite(values: Sequence[float]) -> bool:
     return all(v is not None and math.isfinite(v) for v in values)
 
 
+# The default for ``still_falling``: a loss that fell by more than this share over the last
+# epochs is "still falling" (lesson 01 prints it before a learner changes it).
+STILL_FALLING = 0.04
+
+
 def diagnose(
     history: Mapping[str, Sequence[float]],
     train_acc: float | None = None,
@@ -72,7 +77,7 @@ def diagnose(
     good_train_acc: float = 0.97,
     max_gap: float = 0.04,
     val_loss_rise: float = 0.25,
-    still_falling: float = 0.04,
+    still_falling: float = STILL_FALLING,
     chance_margin: float = 0.05,
 ) -> Diagnosis:
     """Diagnose a Keras-style history (``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``).
