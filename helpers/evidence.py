@@ -182,6 +182,20 @@ def claim_evidence(evidence: Mapping[int, Mapping[str, Any]]) -> dict[str, Claim
     }
 
 
+def held_at_every_seed(
+    profile: str, lesson: str, root: Path | None = None, min_seeds: int = 2
+) -> tuple[frozenset[str], tuple[int, ...]]:
+    """The claim keys of ``lesson`` that held at every committed seed of ``profile``, and those
+    seeds; no keys when fewer than ``min_seeds`` seeds are committed (one seed calibrates
+    nothing)."""
+    evidence = load(profile, lesson, root)
+    if len(evidence) < min_seeds:
+        return frozenset(), tuple(evidence)
+    by_key = claim_evidence(evidence)
+    every = {k for k, ev in by_key.items() if ev.held == len(evidence) == len(ev.seeds)}
+    return frozenset(every), tuple(evidence)
+
+
 def seed_span(seeds: Sequence[int]) -> str:
     """``0–4`` for consecutive seeds, else ``0, 2, 5``."""
     s = sorted(set(seeds))

@@ -144,7 +144,7 @@ def load_lessons(source: Path) -> list[Handout]:
             handout.warnings.append(
                 f"{path.name} was executed at profile {info.profile or 'unknown'} (found from "
                 f"{info.evidence}), not at the workshop profile: its numbers and figures are "
-                "not the workshop's, and its claims were not asserted."
+                "not the workshop's, and not every claim was asserted."
             )
         handouts.append(handout)
     if problems:

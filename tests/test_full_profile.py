@@ -167,7 +167,7 @@ def test_make_lessons_profile_full_runs_a_lesson_on_the_official_mnist(
     assert "checksum     : verified: decoded content (sha256)" in printed_by_kernel
     assert "epoch   1/" in printed_by_kernel  # long epochs print progress
     last = "".join(o.get("text", "") for o in notebook.cells[-1].get("outputs", []))
-    assert "full profile: claims are reported, not asserted" in last
+    assert "that held at every committed full-profile seed" in last  # asserted from evidence
 
     timings = json.loads((out / "timings.json").read_text())
     assert timings["profile"] == "full" and list(timings["seconds"]) == [f"{LESSON}.ipynb"]

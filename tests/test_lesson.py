@@ -105,13 +105,55 @@ def test_full_profile_lists_failing_claims_as_findings(isolated_env, capsys):
     lesson.data = helpers.load_mnist("embedded")
     lesson.claim("holds", "a claim that holds", True)
     lesson.claim("breaks", "a claim that breaks at this size", False, value=0.5)
-    lesson.finish()  # full: reported, never asserted
+    lesson.finish()  # full on the embedded digits: reported, not asserted
     out = capsys.readouterr().out
-    assert "reported, not asserted (1/2 hold)" in out
+    assert "reported, not asserted (1/2 hold; the data is not the verified official MNIST)" in out
     findings = out.split("Findings:")[1]
     assert "4,000 training digits" in findings
     assert "- breaks: a claim that breaks at this size" in findings
     assert "holds:" not in findings
+
+
+def _full_evidence(root, lesson, held_by_seed):
+    for seed, held in held_by_seed.items():
+        path = root / "full" / lesson / f"seed{seed}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        claims = [{"key": k, "holds": h, "measured": {"value": 1.0}} for k, h in held.items()]
+        path.write_text(json.dumps({"seed": seed, "claims": claims}))
+
+
+def test_full_profile_asserts_what_its_own_evidence_calibrates(isolated_env, monkeypatch, capsys):
+    import dataclasses
+
+    root = isolated_env / "evidence"
+    monkeypatch.setenv("COURSE_EVIDENCE_DIR", str(root))
+    _full_evidence(
+        root,
+        "01_underfitting",
+        {0: {"steady": True, "shaky": True}, 1: {"steady": True, "shaky": False}},
+    )
+    official = dataclasses.replace(helpers.load_mnist("embedded"), source="idx")
+
+    lesson = Lesson("01_underfitting", "full", 0)
+    lesson.data = official
+    lesson.claim("steady", "held at every committed seed", True)
+    lesson.claim("shaky", "held at one seed", False)
+    lesson.finish()  # only a claim its evidence calibrates is asserted
+    out = capsys.readouterr().out
+    assert "asserted are the 1 that held at every committed full-profile seed" in out
+    assert "- shaky: held at one seed" in out.split("Findings:")[1]
+
+    lesson = Lesson("01_underfitting", "full", 0)
+    lesson.data = official
+    lesson.claim("steady", "held at every committed seed", False, value=0.5)
+    with pytest.raises(AssertionError, match=r"held at every committed full-profile seed \(0, 1\)"):
+        lesson.finish()
+
+    lesson = Lesson("01_underfitting", "full", 0)  # not the official data: reported only
+    lesson.data = helpers.load_mnist("embedded")
+    lesson.claim("steady", "held at every committed seed", False)
+    lesson.finish()
+    assert "not the verified official MNIST" in capsys.readouterr().out
 
 
 def test_split_too_large(isolated_env):
