@@ -465,28 +465,6 @@ def _calibration_data() -> tuple[np.ndarray, np.ndarray]:
     return to_images(data.x_train[:CALIBRATION_IMAGES]), data.y_train[:CALIBRATION_IMAGES]
 
 
-class _EpochClock(keras.callbacks.Callback):
-    """Times each epoch; stops training once ``seconds`` have passed (after ``min_epochs``)."""
-
-    def __init__(self, seconds: float, min_epochs: int = 3):
-        super().__init__()
-        self.seconds, self.min_epochs = seconds, min_epochs
-        self.durations: list[float] = []
-        self._start = self._epoch_start = 0.0
-
-    def on_train_begin(self, logs: dict | None = None) -> None:
-        self._start = time.perf_counter()
-
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self._epoch_start = time.perf_counter()
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        now = time.perf_counter()
-        self.durations.append(now - self._epoch_start)
-        if len(self.durations) >= self.min_epochs and now - self._start >= self.seconds:
-            self.model.stop_training = True
-
-
 def measure_speed(seconds: float = 2.0) -> float:
     """Training samples per second of the lessons' small CNN on this machine.
 
@@ -500,7 +478,7 @@ def measure_speed(seconds: float = 2.0) -> float:
     determinism setting and Keras layer names are left untouched.
     """
     from helpers.models import build_cnn
-    from helpers.training import compile_model
+    from helpers.training import EpochClock, compile_model
 
     if seconds <= 0:
         raise ValueError(f"seconds must be > 0, got {seconds}.")
@@ -511,7 +489,7 @@ def measure_speed(seconds: float = 2.0) -> float:
         model = build_cnn(kernel_initializer=keras.initializers.GlorotUniform(seed=0))
         compile_model(model, "adam")
         model.train_on_batch(x[:CALIBRATION_BATCH], y[:CALIBRATION_BATCH])  # warm-up: trace
-        clock = _EpochClock(seconds)
+        clock = EpochClock(seconds)
         model.fit(
             x,
             y,

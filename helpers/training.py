@@ -87,6 +87,34 @@ class RunRecord:
         return d
 
 
+class EpochClock(keras.callbacks.Callback):
+    """Times each epoch (validation included; the first carries the tracing) into
+    ``durations``; with ``seconds``, stops training once that much time has passed, after at
+    least ``min_epochs``. Used by ``make doctor``'s speed test and ``make bench``."""
+
+    def __init__(self, seconds: float | None = None, min_epochs: int = 3):
+        super().__init__()
+        self.seconds, self.min_epochs = seconds, min_epochs
+        self.durations: list[float] = []
+        self._start = self._epoch_start = 0.0
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._start = time.perf_counter()
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._epoch_start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        now = time.perf_counter()
+        self.durations.append(now - self._epoch_start)
+        if (
+            self.seconds is not None
+            and len(self.durations) >= self.min_epochs
+            and now - self._start >= self.seconds
+        ):
+            self.model.stop_training = True
+
+
 class _EpochLine(keras.callbacks.Callback):
     """Prints one short line per epoch instead of a progress bar (with the seconds so far when
     ``clock``: for long runs, where a learner wants to know it is moving)."""

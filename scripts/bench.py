@@ -422,20 +422,7 @@ def build_model(name: str):
 
 
 def _epoch_clock():
-    from helpers._tf import keras
-
-    class EpochClock(keras.callbacks.Callback):
-        """Wall time of each epoch (validation included): epoch 1 carries the tracing."""
-
-        def __init__(self):
-            super().__init__()
-            self.times: list[float] = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self._t = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.times.append(time.perf_counter() - self._t)
+    from helpers.training import EpochClock
 
     return EpochClock()
 
@@ -487,11 +474,11 @@ def measure(path: str, model: str, split, epochs: int, batch_size: int = COURSE_
                 )
             val_acc, fingerprint = None, None
     wall = time.perf_counter() - start
-    steady = median(clock.times[1:])
+    steady = median(clock.durations[1:])
     return {
         "samples_per_s": n * epochs / wall,
         "steady_samples_per_s": n / steady if steady else None,
-        "first_epoch_s": clock.times[0],
+        "first_epoch_s": clock.durations[0],
         "steady_epoch_s": steady,
         "wall_s": wall,
         "val_acc": val_acc,
@@ -679,7 +666,7 @@ def lever_child(args_json: str) -> None:
             wall = time.perf_counter() - t0
             r1 = resource.getrusage(resource.RUSAGE_SELF)
             cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
-            steady = median(clock.times[1:])
+            steady = median(clock.durations[1:])
             out[f"{model} spe={steps}"] = {
                 "model": model,
                 "steps_per_execution": steps,
