@@ -219,11 +219,11 @@ class Lesson:
         return path
 
     # ------------------------------------------------------------------ claims
-    def claim(self, key: str, statement: str, holds: bool, **measured: Any) -> Claim:
-        """Record whether a claim of the lesson held, with the numbers it was judged on."""
+    def claim(self, key: str, statement: str, holds: bool, **measured: Any) -> None:
+        """Record whether a claim of the lesson held, with the numbers it was judged on (it
+        returns nothing, so a notebook cell that ends with a claim prints nothing)."""
         c = Claim(key, statement, bool(holds), measured)
         self.claims = [old for old in self.claims if old.key != key] + [c]
-        return c
 
     def show_evidence(self, key: str) -> None:
         """Print claim ``key``'s values (or extra number ``key``'s) over the committed seeds at

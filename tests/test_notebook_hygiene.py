@@ -56,6 +56,21 @@ def test_structure(path):
     assert "What we measured" in "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
 
 
+# A cell makes one point; a longer one moves its logic into the lesson's helper module or splits.
+MAX_CELL_LINES = 30
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_code_cells_are_short(path):
+    nb = nbformat.read(path, as_version=4)
+    long = {
+        i: len(c.source.splitlines())
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and len(c.source.splitlines()) > MAX_CELL_LINES
+    }
+    assert not long, f"code cells over {MAX_CELL_LINES} lines (cell index: lines): {long}"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_committed_with_outputs(path):
     """nbval never compares a cell with no execution_count: a stripped notebook checks nothing."""
