@@ -38,6 +38,7 @@ import numpy as np
 from helpers import data as mnist
 from helpers._tf import _stderr_to_tempfile, keras, tf
 from helpers._version import __version__
+from helpers.formatting import duration
 from helpers.paths import build_dir, repo_root
 from helpers.profiles import PROFILES
 
@@ -540,15 +541,6 @@ def expected_times(
     }
 
 
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes} min {rest:02d} s"
-
-
 def format_times(
     times: Mapping[str, Mapping[str, float | None]],
     reference: Mapping[str, Mapping[str, float]],
@@ -574,7 +566,7 @@ def format_times(
                 there = sum(float(v) for v in reference[p].values())
             else:
                 here, there = times[p].get(lesson), reference[p].get(lesson)
-            cell = f"{_duration(here)} ({_duration(there)})" if here is not None else "—"
+            cell = f"{duration(here)} ({duration(there)})" if here is not None else "—"
             row += f"  {cell:>28}"
         lines.append(f"  {lesson:<{width}}{row}")
     return lines

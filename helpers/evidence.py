@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from helpers import formatting
 from helpers.files import write_text_keeping_previous
 from helpers.paths import repo_root
 
@@ -204,13 +205,10 @@ def seed_span(seeds: Sequence[int]) -> str:
     return ", ".join(str(x) for x in s)
 
 
-def _fmt(value: float) -> str:
-    return f"{value:.4g}"  # as the claim lines print them
-
-
 def range_text(low: float, high: float) -> str:
     """``0.9787`` when both ends print the same, else ``0.9763–0.9812``."""
-    return _fmt(low) if _fmt(low) == _fmt(high) else f"{_fmt(low)}–{_fmt(high)}"
+    low_text, high_text = formatting.number(low), formatting.number(high)
+    return low_text if low_text == high_text else f"{low_text}–{high_text}"
 
 
 def within(value: float, low: float, high: float) -> bool:
@@ -414,7 +412,7 @@ def report_lines(
             if flag:
                 outside.append(f"{claim.key}.{name}")
             lines.append(
-                f"    {name:<24} this run {_fmt(number):>8}   "
+                f"    {name:<24} this run {formatting.number(number):>8}   "
                 f"seeds {seed_span(ev.seeds)}: {range_text(low, high)}{flag}"
             )
     if outside:

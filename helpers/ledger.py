@@ -20,6 +20,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from helpers import formatting
+
 HOLDS = "holds"
 FAILS = "does not hold"
 DEPENDS = "depends"
@@ -136,19 +138,7 @@ class Missing(LookupError):
 
 
 # ----------------------------------------------------------------------------- formatting
-def pct(v: float) -> str:
-    """0.884 → '88.4%'."""
-    return f"{100 * v:.1f}%"
-
-
-def pts(v: float) -> str:
-    """A difference in points, signed: 6.875 → '+6.9', -0.25 → '−0.3'."""
-    return f"{v:+.1f}".replace("-", "−")
-
-
-def count(v: float) -> str:
-    """3200 → '3,200'."""
-    return f"{v:,.0f}"
+pct, pts, count = formatting.pct, formatting.signed_points, formatting.count
 
 
 def format_value(value: Any, fmt: str) -> str:

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from helpers import formatting
 from helpers.prep import Split
 from helpers.training import predict_proba
 
@@ -184,22 +185,19 @@ def gap_table(
 def format_gap_table(df: pd.DataFrame) -> str:
     """Accuracies and accuracy gaps in percent (changes in signed points), losses to 3 places."""
 
-    def pct(v: float) -> str:
-        return f"{v:.1%}"
-
     def points(v: float) -> str:
-        return f"{100 * v:+.1f}"
+        return formatting.signed_points(100 * v)
 
     def loss(v: float) -> str:
         return f"{v:.3f}"
 
     def signed_loss(v: float) -> str:
-        return f"{v:+.3f}"
+        return f"{v:+.3f}".replace("-", formatting.MINUS)
 
     fmt = {}
     for col in df.columns:
         if col in ("train_acc", "val_acc", "gap"):
-            fmt[col] = pct
+            fmt[col] = formatting.pct
         elif col in ("d_val_acc", "d_gap"):
             fmt[col] = points
         elif col in ("train_ce", "val_ce", "loss_gap"):

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from helpers import formatting
 from helpers.files import write_text_keeping_previous
 from helpers.training import RunRecord
 
@@ -75,14 +76,8 @@ class Claim:
     measured: dict[str, Any] = field(default_factory=dict)
 
     def line(self) -> str:
-        nums = ", ".join(f"{k}={_fmt(v)}" for k, v in self.measured.items())
+        nums = ", ".join(f"{k}={formatting.number(v)}" for k, v in self.measured.items())
         return f"[{'holds' if self.holds else 'FAILS'}] {self.statement} ({nums})"
-
-
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    return str(v)
 
 
 def _jsonable(obj: Any) -> Any:

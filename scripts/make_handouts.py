@@ -260,12 +260,8 @@ def print_pdf(chromium: str, page: Path) -> Path:
 
 # ----------------------------------------------------------------------------- index
 def format_seconds(seconds: object) -> str:
-    """``'52 s'``, ``'1 min 43 s'``, or ``'not measured'`` for a missing (or non-numeric)
-    value: a time is never made up."""
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
-        return "not measured"
-    seconds = round(float(seconds))
-    return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min {seconds % 60:02d} s"
+    """``'52 s'``, ``'1 min 43 s'``, or ``'not measured'`` (helpers/formatting.duration)."""
+    return nbt.helpers_module("formatting").duration(seconds, missing="not measured")
 
 
 def read_json(path: Path, what: str) -> dict | None:

@@ -99,8 +99,8 @@ CASES: dict[str, dict[str, dict[str, Any]]] = {
         },
     },
     "A11": {
-        FAILS: {"identical": True, "arrays": 18},
-        DEPENDS: {"identical": False, "arrays": 18},
+        FAILS: {"identical": True, "same_training": True, "arrays": 18},
+        DEPENDS: {"identical": True, "same_training": False, "arrays": 18},
     },
     "A12": {
         HOLDS: {"zeros": 0.1, "small": 0.1, "large_gap": 0.35, "glorot": 0.93},
@@ -331,8 +331,9 @@ def test_conditions_are_built_from_the_numbers():
 
 def test_glorot_claim_is_judged_as_the_article_states_it():
     # the lesson's own claim ("it is the default") holds; the article's claim does not
-    verdict = BY_ID["A11"].judge({"identical": True, "arrays": 18})
+    verdict = BY_ID["A11"].judge({"identical": True, "same_training": True, "arrays": 18})
     assert verdict.status == FAILS and "already Keras's default" in verdict.condition
+    assert "the same history epoch by epoch" in verdict.condition
 
 
 def test_accuracy_figures_name_the_data_size():

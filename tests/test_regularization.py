@@ -130,7 +130,7 @@ def test_gap_table_adds_losses_and_changes_against_the_baseline():
     assert out["d_gap"].tolist() == pytest.approx([0.0, -0.03])
     assert out["d_loss_gap"].tolist() == pytest.approx([0.0, -0.15])
     text = reg.format_gap_table(out)
-    assert "-3.0" in text and "-0.150" in text and "92.0%" in text
+    assert "−3.0" in text and "−0.150" in text and "92.0%" in text
     assert "d_val_acc" not in reg.gap_table(table, gaps).columns
     with pytest.raises(ValueError, match="no loss gap"):
         reg.gap_table(table, {"base": gaps["base"]})
