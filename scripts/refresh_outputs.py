@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import _nbtools as nbt
 import nbformat
 from nbclient import NotebookClient
 
@@ -21,13 +22,9 @@ KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "langua
 
 
 def clean(nb: nbformat.NotebookNode) -> None:
-    """Drop per-run metadata noise so diffs show only real changes."""
-    for key in ("papermill", "widgets", "execution"):
-        nb.metadata.pop(key, None)
+    """Drop per-run metadata noise so diffs show only real changes; pin the kernelspec."""
+    nbt.clean_run_metadata(nb)
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
-    for cell in nb.cells:
-        for key in ("execution", "papermill", "collapsed", "scrolled"):
-            cell.metadata.pop(key, None)
 
 
 def refresh(path: Path) -> float:

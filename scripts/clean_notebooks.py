@@ -1,0 +1,38 @@
+"""Drop run metadata (papermill, execution timings, widget state) from lesson notebooks in
+place, keeping their outputs: the notebook metadata cleaner of .pre-commit-config.yaml.
+
+    python scripts/clean_notebooks.py notebooks/01_underfitting.ipynb [...]
+
+Exits 1 when it changed a file (so a pre-commit hook stops the commit for a re-add), else 0.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import _nbtools as nbt
+import nbformat
+
+
+def clean_file(path: Path) -> bool:
+    """Clean one notebook in place; True when it changed."""
+    nb = nbformat.read(path, as_version=4)
+    before = nbformat.writes(nb)
+    nbt.clean_run_metadata(nb)
+    after = nbformat.writes(nb)
+    if after == before:
+        return False
+    path.write_text(after + ("" if after.endswith("\n") else "\n"), encoding="utf-8")
+    return True
+
+
+def main(paths: list[str]) -> int:
+    changed = [p for p in paths if clean_file(Path(p))]
+    for p in changed:
+        print(f"{p}: run metadata removed")
+    return 1 if changed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,52 @@
+"""The pre-commit configuration (local hooks only) and its notebook metadata cleaner."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+import yaml
+from nbformat.v4 import new_code_cell, new_notebook
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+import clean_notebooks  # noqa: E402
+
+
+def test_every_hook_is_local_and_runs_a_course_tool():
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    assert [r["repo"] for r in config["repos"]] == ["local"], "a remote hook needs a download"
+    hooks = config["repos"][0]["hooks"]
+    assert {h["id"] for h in hooks} >= {"ruff-check", "ruff-format", "clean-notebooks"}
+    for hook in hooks:
+        assert hook["language"] == "system", hook["id"]
+        program, *args = hook["entry"].split()
+        assert program.startswith(".venv/bin/"), f"{hook['id']} runs {program}, not the course's"
+        assert all((ROOT / a).exists() for a in args if a.endswith(".py")), hook["entry"]
+
+
+def test_the_cleaner_drops_run_metadata_and_keeps_outputs(tmp_path):
+    nb = new_notebook(cells=[new_code_cell("print(1)", execution_count=1)])
+    nb.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
+    nb.cells[0].metadata.update(papermill={"duration": 1.0}, execution={"x": 1}, tags=[])
+    nb.metadata["papermill"] = {"parameters": {}}
+    path = tmp_path / "01_x.ipynb"
+    nbformat.write(nb, path)
+
+    assert clean_notebooks.main([str(path)]) == 1  # changed: the hook stops the commit
+    cleaned = nbformat.read(path, as_version=4)
+    assert "papermill" not in cleaned.metadata
+    assert cleaned.cells[0].metadata == {}
+    assert cleaned.cells[0].outputs[0]["text"] == "1\n" and cleaned.cells[0].execution_count == 1
+    assert clean_notebooks.main([str(path)]) == 0  # already clean: nothing to do
+
+
+def test_the_committed_notebooks_are_clean():
+    paths = sorted(str(p) for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    before = [Path(p).read_bytes() for p in paths]
+    try:
+        assert clean_notebooks.main(paths) == 0, "run metadata in a committed notebook"
+    finally:
+        for p, data in zip(paths, before, strict=True):
+            Path(p).write_bytes(data)
