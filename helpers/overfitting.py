@@ -86,7 +86,7 @@ def loss_turn(history: Mapping[str, Sequence[float]], key: str = "val_loss") -> 
     return LossTurn(best + 1, int(values.size), float(values[best]), float(values[-1]))
 
 
-def gap_table(runs: Iterable) -> pd.DataFrame:
+def gap_by_size(runs: Iterable) -> pd.DataFrame:
     """One row per run (sorted by training-set size): n_train, train/val accuracy, gap."""
     rows = [
         {
@@ -100,7 +100,7 @@ def gap_table(runs: Iterable) -> pd.DataFrame:
         for r in runs
     ]
     if not rows:
-        raise ValueError("gap_table needs at least one run.")
+        raise ValueError("gap_by_size needs at least one run.")
     if any(row["val_acc"] is None for row in rows):
         raise ValueError("every run needs a validation accuracy.")
     return pd.DataFrame(rows).sort_values("n_train", ignore_index=True)
@@ -111,7 +111,7 @@ def plot_gap_vs_size(table: pd.DataFrame, title: str | None = None) -> plt.Figur
     Both x axes are logarithmic (each size is about double the one before)."""
     missing = [c for c in ("n_train", "train_acc", "val_acc", "gap") if c not in table.columns]
     if missing:
-        raise ValueError(f"table lacks column(s) {missing}; make it with gap_table().")
+        raise ValueError(f"table lacks column(s) {missing}; make it with gap_by_size().")
     n = table["n_train"].to_numpy()
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
     left.plot(n, 100 * table["train_acc"], "o-", color="tab:blue", label="training")

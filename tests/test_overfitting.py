@@ -44,9 +44,9 @@ def _run(name, n, train_acc, val_acc):
     )
 
 
-def test_gap_table_sorts_by_size_and_plots():
+def test_gap_by_size_sorts_by_size_and_plots():
     runs = [_run("b", 1000, 1.0, 0.9), _run("a", 250, 1.0, 0.8), _run("c", 4000, 0.99, 0.95)]
-    table = ov.gap_table(runs)
+    table = ov.gap_by_size(runs)
     assert list(table["n_train"]) == [250, 1000, 4000]
     assert table["gap"].tolist() == pytest.approx([0.2, 0.1, 0.04])
     fig = ov.plot_gap_vs_size(table)
@@ -54,7 +54,7 @@ def test_gap_table_sorts_by_size_and_plots():
     assert left.get_xscale() == "log" and right.get_xscale() == "log"
     assert right.get_xlabel() and right.get_ylabel() and right.get_title()
     with pytest.raises(ValueError, match="validation accuracy"):
-        ov.gap_table([_run("x", 10, 1.0, None)])
+        ov.gap_by_size([_run("x", 10, 1.0, None)])
     with pytest.raises(ValueError, match="lacks"):
         ov.plot_gap_vs_size(table.drop(columns="gap"))
 
