@@ -89,10 +89,10 @@ unit: $(STAMP)  ## helpers unit tests (fast, offline)
 	COURSE_BUILD_DIR=$(TEST_BUILD) $(BIN)/python -m pytest -m "not notebooks and not browser" -q -n $(TEST_JOBS)
 
 smoke: $(STAMP)  ## execute notebooks with papermill: smoke profile, student copies, reproducibility
-	COURSE_BUILD_DIR=$(TEST_BUILD) $(BIN)/python -m pytest -m notebooks -q -n $(TEST_JOBS) --dist loadgroup
+	COURSE_BUILD_DIR=$(TEST_BUILD) $(BIN)/python -m pytest -m notebooks -q -n $(TEST_JOBS) --dist loadgroup --durations=12
 
 nbval: $(STAMP)  ## re-run the committed notebooks (workshop profile) and compare their outputs
-	COURSE_BUILD_DIR=$(TEST_BUILD) COURSE_PROFILE=workshop $(BIN)/python -m pytest -q --nbval \
+	COURSE_BUILD_DIR=$(TEST_BUILD) COURSE_PROFILE=workshop $(BIN)/python -m pytest -q --nbval --durations=12 \
 	  -n $(TEST_JOBS) --dist loadscope --no-loadscope-reorder \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600 notebooks/
 
