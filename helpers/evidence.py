@@ -188,12 +188,22 @@ def held_at_every_seed(
 ) -> tuple[frozenset[str], tuple[int, ...]]:
     """The claim keys of ``lesson`` that held at every committed seed of ``profile``, and those
     seeds; no keys when fewer than ``min_seeds`` seeds are committed (one seed calibrates
-    nothing)."""
+    nothing). Claims on a timing are left out: their values follow the machine's load."""
     evidence = load(profile, lesson, root)
     if len(evidence) < min_seeds:
         return frozenset(), tuple(evidence)
     by_key = claim_evidence(evidence)
-    every = {k for k, ev in by_key.items() if ev.held == len(evidence) == len(ev.seeds)}
+    timed = {
+        c["key"]
+        for payload in evidence.values()
+        for c in payload["claims"]
+        if is_timed(c["measured"])
+    }
+    every = {
+        k
+        for k, ev in by_key.items()
+        if ev.held == len(evidence) == len(ev.seeds) and k not in timed
+    }
     return frozenset(every), tuple(evidence)
 
 

@@ -486,6 +486,12 @@ def _glorot_fix(n: Mapping[str, Any]) -> Verdict:
             f"gave bit-identical initial weights ({n['arrays']:.0f} weight arrays) and, trained "
             "the same way, the same history epoch by epoch: it changes nothing",
         )
+    if n["identical"] is True:
+        return Verdict(
+            DEPENDS,
+            "the initial weights were identical but the two trainings differed: training was "
+            "not deterministic here, so compare the two runs' accuracies over several seeds",
+        )
     return Verdict(
         DEPENDS,
         "the default initializer differed from an explicit GlorotUniform in this Keras "

@@ -322,11 +322,12 @@ class Lesson:
                 f"{evidence.seed_span(seeds)})."
             )
         else:
-            why = (
-                "the data is not the verified official MNIST"
-                if not official
-                else "fewer than two full-profile seeds are committed"
-            )
+            if not official:
+                why = "the data is not the verified official MNIST"
+            elif len(seeds) < 2:
+                why = "fewer than two full-profile seeds are committed"
+            else:
+                why = "no claim held at every committed full-profile seed"
             print(
                 f"full profile: claims are reported, not asserted ({held}/{len(self.claims)} "
                 f"hold; {why})."

@@ -426,3 +426,18 @@ def test_no_ledger_row_from_the_committed_evidence_asks_for_a_full_run():
     ]
     assert not asking, f"ledger rows that still ask for a full run: {asking}"
     assert {r.profile for r in rows} == {"workshop", "full"}
+
+
+def test_held_at_every_seed_needs_two_seeds_and_leaves_timings_out(tmp_path):
+    def write(seed, claims):
+        path = tmp_path / "full" / "04_tuning" / f"seed{seed}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"seed": seed, "claims": claims}))
+
+    steady = {"key": "steady", "holds": True, "measured": {"gain": 1.0}}
+    speed = {"key": "speed", "holds": True, "measured": {"ratio_sps": 7.0}}
+    write(0, [steady, speed, {"key": "shaky", "holds": True, "measured": {}}])
+    assert evidence.held_at_every_seed("full", "04_tuning", tmp_path) == (frozenset(), (0,))
+    write(1, [steady, speed, {"key": "shaky", "holds": False, "measured": {}}])
+    keys, seeds = evidence.held_at_every_seed("full", "04_tuning", tmp_path)
+    assert keys == {"steady"} and seeds == (0, 1)

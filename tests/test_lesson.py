@@ -149,6 +149,13 @@ def test_full_profile_asserts_what_its_own_evidence_calibrates(isolated_env, mon
     with pytest.raises(AssertionError, match=r"held at every committed full-profile seed \(0, 1\)"):
         lesson.finish()
 
+    _full_evidence(root, "02_overfitting", {0: {"a": False}, 1: {"a": True}})
+    lesson = Lesson("02_overfitting", "full", 0)  # nothing held at every seed: reported only
+    lesson.data = official
+    lesson.claim("a", "held at one seed", False)
+    lesson.finish()
+    assert "no claim held at every committed full-profile seed" in capsys.readouterr().out
+
     lesson = Lesson("01_underfitting", "full", 0)  # not the official data: reported only
     lesson.data = helpers.load_mnist("embedded")
     lesson.claim("steady", "held at every committed seed", False)

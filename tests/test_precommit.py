@@ -20,7 +20,7 @@ def test_every_hook_is_local_and_runs_a_course_tool():
     hooks = config["repos"][0]["hooks"]
     assert {h["id"] for h in hooks} >= {"ruff-check", "ruff-format", "clean-notebooks"}
     for hook in hooks:
-        assert hook["language"] == "system", hook["id"]
+        assert hook["language"] == "unsupported", hook["id"]  # runs what is installed
         program, *args = hook["entry"].split()
         assert program.startswith(".venv/bin/"), f"{hook['id']} runs {program}, not the course's"
         assert all((ROOT / a).exists() for a in args if a.endswith(".py")), hook["entry"]
@@ -43,10 +43,9 @@ def test_the_cleaner_drops_run_metadata_and_keeps_outputs(tmp_path):
 
 
 def test_the_committed_notebooks_are_clean():
-    paths = sorted(str(p) for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    before = [Path(p).read_bytes() for p in paths]
-    try:
-        assert clean_notebooks.main(paths) == 0, "run metadata in a committed notebook"
-    finally:
-        for p, data in zip(paths, before, strict=True):
-            Path(p).write_bytes(data)
+    # checked in memory: other test workers read these files at the same time
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        before = nbformat.writes(nb)
+        clean_notebooks.nbt.clean_run_metadata(nb)
+        assert nbformat.writes(nb) == before, f"run metadata in {path.name}"
