@@ -46,10 +46,10 @@ lab: $(STAMP)  ## JupyterLab on 127.0.0.1 (token on) with the course kernel (LAB
 	$(BIN)/jupyter lab --ip=127.0.0.1 --notebook-dir=$(LAB_DIR) $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 lessons: $(STAMP)  ## run the lessons with papermill into build/lessons/ (PROFILE=workshop SEED=0 ONLY="00 08")
-	$(BIN)/python scripts/run_lessons.py --profile $(PROFILE) --seed $(SEED) $(if $(ONLY),--only $(ONLY),)
+	$(BIN)/python -m coursetools.run_lessons --profile $(PROFILE) --seed $(SEED) $(if $(ONLY),--only $(ONLY),)
 
 doctor: $(STAMP)  ## check this machine: versions, cores, data source, expected time per lesson
-	$(BIN)/python -m helpers.doctor
+	$(BIN)/python -m coursetools.doctor
 
 data: $(STAMP)  ## download and verify the full 70k MNIST into the Keras cache (online machines)
 	$(BIN)/python -m helpers.data --download
@@ -65,16 +65,16 @@ clean-all: clean  ## also remove .venv and build/ (your executed lessons and res
 ##@ Instructors
 
 handouts: $(STAMP)  ## HTML (+ PDF with Chromium) handouts of the executed lessons into build/handouts/ (FROM=folder)
-	$(BIN)/python scripts/make_handouts.py $(if $(FROM),--from $(FROM),)
+	$(BIN)/python -m coursetools.handouts $(if $(FROM),--from $(FROM),)
 
 student: $(STAMP)  ## student copies (solutions replaced by stubs, outputs cleared) into build/student/
-	$(BIN)/python scripts/make_student.py
+	$(BIN)/python -m coursetools.student
 
 report: $(STAMP)  ## claims ledger from the committed evidence/ (or FROM=build/lessons) into build/report.md/.html
-	$(BIN)/python scripts/make_report.py $(if $(FROM),--results $(FROM),)
+	$(BIN)/python -m coursetools.report $(if $(FROM),--results $(FROM),)
 
 prune: $(STAMP)  ## list kept older results/models in build/lessons (KEEP=3); add YES=1 to delete them
-	$(BIN)/python scripts/prune_results.py --keep $(KEEP) $(if $(filter 1 yes true,$(YES)),--yes,)
+	$(BIN)/python -m coursetools.prune --keep $(KEEP) $(if $(filter 1 yes true,$(YES)),--yes,)
 
 wheelhouse: $(STAMP)  ## download every pinned package into build/wheelhouse/ (offline installs, same platform)
 	$(BIN)/python -m pip download --quiet --disable-pip-version-check -r requirements.lock -d build/wheelhouse
@@ -99,22 +99,22 @@ nbval: $(STAMP)  ## re-run the committed notebooks (workshop profile) and compar
 e2e: $(STAMP)  ## JupyterLab end to end in headless Chromium (skips, saying why, without Chromium)
 	COURSE_BUILD_DIR=$(TEST_BUILD) $(BIN)/python -m pytest -m browser -q -rs
 
-lint: $(STAMP)  ## ruff on helpers, tests, scripts and notebooks
-	$(BIN)/ruff check helpers tests scripts notebooks
-	$(BIN)/ruff format --check helpers tests scripts
+lint: $(STAMP)  ## ruff check and format check on helpers, coursetools, tests and notebooks
+	$(BIN)/ruff check helpers coursetools tests notebooks
+	$(BIN)/ruff format --check helpers coursetools tests notebooks
 
 evidence: $(STAMP)  ## calibrate: run the lessons at PROFILE for each of SEEDS, record them in evidence/
 	@failed=""; for s in $(SEEDS); do \
-	  $(BIN)/python scripts/run_lessons.py --profile $(PROFILE) --seed $$s $(if $(ONLY),--only $(ONLY),) \
+	  $(BIN)/python -m coursetools.run_lessons --profile $(PROFILE) --seed $$s $(if $(ONLY),--only $(ONLY),) \
 	    || failed="$$failed $$s"; done; \
-	$(BIN)/python scripts/record_evidence.py $(foreach s,$(SEEDS),build/lessons/$(PROFILE)-seed$(s)); \
+	$(BIN)/python -m coursetools.record_evidence $(foreach s,$(SEEDS),build/lessons/$(PROFILE)-seed$(s)); \
 	if [ -n "$$failed" ]; then echo "Lessons failed at seed(s)$$failed: see above; evidence records what they measured."; exit 1; fi
 
 bench: $(STAMP)  ## benchmarks: notebook wall times per profile, training throughput, peak memory
-	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+	$(BIN)/python -m coursetools.bench $(BENCH_ARGS)
 
 outputs: $(STAMP)  ## re-execute notebooks in place at workshop (NB=notebooks/01_*.ipynb) and clean metadata
-	$(BIN)/python scripts/refresh_outputs.py $(or $(NB),notebooks/[0-9]*.ipynb)
+	$(BIN)/python -m coursetools.refresh_outputs $(or $(NB),notebooks/[0-9]*.ipynb)
 
 lock: $(STAMP)  ## rewrite requirements.lock from the current .venv (review the diff!)
-	$(BIN)/python scripts/write_lock.py
+	$(BIN)/python -m coursetools.write_lock

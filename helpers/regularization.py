@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from helpers import formatting
+from coursetools import formatting
 from helpers.prep import Split
 from helpers.training import predict_proba
 

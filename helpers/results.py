@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from helpers import formatting
-from helpers.files import write_text_keeping_previous
+from coursetools import formatting
+from coursetools.files import write_text_keeping_previous
 from helpers.training import RunRecord
 
 TABLE_COLUMNS = (
@@ -117,7 +117,7 @@ def _unserialisable(obj: Any, where: str = "payload") -> str | None:
 
 def save_json(path: Path, payload: Mapping[str, Any]) -> Path | None:
     """Write ``payload`` to ``path`` as JSON; an existing file is kept as a time-stamped
-    ``*.prev.json`` generation (every one, see :mod:`helpers.files`), so a re-run never drops
+    ``*.prev.json`` generation (every one, see :mod:`coursetools.files`), so a re-run never drops
     earlier results. Returns the kept generation's path, if there was a file.
 
     The payload is serialised before any file is touched: if it cannot be (say an object in

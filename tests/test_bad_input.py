@@ -24,11 +24,12 @@ import numpy as np
 import pytest
 
 import helpers
-from helpers import files
+from coursetools import files
+from coursetools.notebooks import check_papermill_parameters, lesson_notebooks
+from coursetools.parameters import MAX_SEED, ParameterError, check_parameters
+from coursetools.paths import repo_root
 from helpers.data import DataError, load_mnist
-from helpers.lesson import MAX_SEED, Lesson, ParameterError, check_parameters, start_lesson
-from helpers.notebooks import check_papermill_parameters, lesson_notebooks
-from helpers.paths import repo_root
+from helpers.lesson import Lesson, start_lesson
 from helpers.results import save_json
 
 ROOT = repo_root()
@@ -52,10 +53,7 @@ needs_unwritable = pytest.mark.skipif(
 
 
 def _script(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module(f"coursetools.{name}")
 
 
 def _digest(folder: Path) -> dict[str, str]:
@@ -332,7 +330,7 @@ def test_a_rerun_of_a_lesson_keeps_the_earlier_results(isolated_env, capsys):
 
 
 def test_prune_lists_first_and_deletes_only_when_asked(tmp_path, capsys):
-    prune = _script("prune_results")
+    prune = _script("prune")
     path = tmp_path / "lessons" / "smoke-seed0" / "03_augmentation.json"
     for run in range(5):
         save_json(path, {"run": run})
@@ -346,7 +344,7 @@ def test_prune_lists_first_and_deletes_only_when_asked(tmp_path, capsys):
 
 
 def test_prune_removes_a_kept_run_folder_as_a_whole(tmp_path, capsys):
-    prune = _script("prune_results")
+    prune = _script("prune")
     run = tmp_path / "lessons" / "smoke-seed0"
     for n in range(3):  # three runs of one lesson, then the folder moved aside
         save_json(run / "01_underfitting.json", {"run": n})
@@ -366,14 +364,14 @@ def test_prune_removes_a_kept_run_folder_as_a_whole(tmp_path, capsys):
 )
 def test_prune_bad_arguments(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_:
-        _script("prune_results").main(argv)
+        _script("prune").main(argv)
     assert exit_.value.code == 2 and message in capsys.readouterr().err
 
 
 # ----------------------------------------------------------------------------- make lessons
 @pytest.fixture
 def run_lessons(isolated_env, monkeypatch):
-    """scripts/run_lessons.py with papermill replaced by a recorder (no kernels started)."""
+    """coursetools/run_lessons.py with papermill replaced by a recorder (no kernels started)."""
     module = _script("run_lessons")
     executed: list[tuple[str, str | None]] = []
 
@@ -487,7 +485,7 @@ def test_make_lessons_only_is_passed_on():
         text=True,
         check=True,
     ).stdout
-    assert "run_lessons.py --profile workshop --seed 0 --only 00 08" in dry
+    assert "coursetools.run_lessons --profile workshop --seed 0 --only 00 08" in dry
 
 
 @pytest.mark.parametrize(("yes", "deletes"), [("1", True), ("0", False), ("no", False)])
@@ -513,7 +511,7 @@ def test_kernels_do_not_print_their_transport_warning(tmp_path):
     src = tmp_path / "probe.ipynb"
     nbformat.write(nb, src)
     script = (
-        f"from helpers.notebooks import execute_lesson; "
+        f"from coursetools.notebooks import execute_lesson; "
         f"execute_lesson({str(src)!r}, {str(tmp_path / 'out.ipynb')!r}, {{}})"
     )
     done = subprocess.run(

@@ -1,19 +1,17 @@
-"""scripts/bench.py: its pure parts (tables, ratios, result files, options, the reference
+"""coursetools/bench.py: its pure parts (tables, ratios, result files, options, the reference
 writer) on tiny synthetic inputs. Nothing here times anything or starts a kernel."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 from pathlib import Path
 
 import pytest
 
+from coursetools import bench, files
+
 ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("bench", ROOT / "scripts" / "bench.py")
-bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench)
 
 LESSONS = ["00_data_and_baseline", "01_underfitting", "08_class_imbalance"]
 
@@ -69,7 +67,7 @@ def test_write_results_keeps_the_previous_files(tmp_path):
     assert json.loads(kept[0].read_text()) == {"run": 1}
     assert kept[1].read_text() == "# one\n"
     bench.write_results(tmp_path, {"run": 3}, "# three\n")  # every generation is kept
-    kept_json = bench._files.generations(tmp_path / "bench.json")  # oldest first
+    kept_json = files.generations(tmp_path / "bench.json")  # oldest first
     assert [json.loads(p.read_text()) for p in kept_json] == [{"run": 1}, {"run": 2}]
     assert not list(tmp_path.glob("*.tmp*"))
 
@@ -123,7 +121,7 @@ def test_good_options():
 
 def test_write_reference_merges_into_a_copy(tmp_path):
     path = tmp_path / "reference_timings.json"
-    shutil.copy(bench.REFERENCE_FILE, path)
+    shutil.copy(bench.REFERENCE_TIMINGS, path)
     before = json.loads(path.read_text())
     old_workshop = dict(before["seconds"]["workshop"])
     new = bench.write_reference(
@@ -172,7 +170,7 @@ def test_render_markdown_from_a_synthetic_payload():
     payload = {
         "started": "s",
         "finished": "f",
-        "command": "python scripts/bench.py",
+        "command": "python -m coursetools.bench",
         "load_before": [1.0, 1.0, 1.0],
         "load_after": [2.0, 2.0, 2.0],
         "machine": {"cpu_count": 2, "platform": "Linux", "versions": {"keras": "3"}},

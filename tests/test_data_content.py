@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from coursetools.paths import repo_root
 from helpers import data as D
-from helpers.paths import repo_root
 
 STEMS = tuple(D.IDX_CONTENT_SHA256)
 SHARED_MNIST = repo_root().parent / "shared" / "data" / "mnist"

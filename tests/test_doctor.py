@@ -1,4 +1,4 @@
-"""helpers.doctor: each check's pass and fail paths, the time scaling, and the exit code.
+"""coursetools.doctor: each check's pass and fail paths, the time scaling, and the exit code.
 
 No kernel is started and nothing touches the network; the one TensorFlow run is a short
 measure_speed.
@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from coursetools import doctor
 from helpers import data as D
-from helpers import doctor
 
 Usage = namedtuple("Usage", "total used free")
 
@@ -38,7 +38,7 @@ INSTALLED = {"tensorflow-cpu": "2.21.0", "keras": "3.15.1", "numpy": "2.4.6"}
 
 
 def _installed(extra=None):
-    versions = {**INSTALLED, doctor.DISTRIBUTION: doctor.__version__, **(extra or {})}
+    versions = {**INSTALLED, doctor.DISTRIBUTION: doctor._version(), **(extra or {})}
     return versions.get
 
 
@@ -303,7 +303,7 @@ def test_check_prints_failures_prominently_and_never_raises(healthy, monkeypatch
 
 
 def test_paths_are_shown_relative_to_the_course_folder_or_home():
-    from helpers.paths import repo_root
+    from coursetools.paths import repo_root
 
     assert doctor.shown(repo_root() / "build" / "x") == str(Path("build", "x"))
     assert doctor.shown(Path.home() / ".keras" / "mnist.npz").startswith("~")

@@ -1,20 +1,25 @@
 """The committed evidence (evidence/<profile>/<lesson>/seed<N>.json): its format, that it covers
 every lesson and claim, that the committed notebooks agree with it, and that the ledger finds
-every number it needs in it (helpers/evidence.py, scripts/record_evidence.py)."""
+every number it needs in it (helpers/evidence.py, coursetools/record_evidence.py)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 
 import nbformat
 import pytest
 
-from helpers import evidence
-from helpers.ledger import ARTICLE_CLAIMS, Missing, key_in_notebook, lookup, notebook_claim_patterns
-from helpers.notebooks import lesson_notebooks
-from helpers.paths import repo_root
+from coursetools import evidence
+from coursetools.ledger import (
+    ARTICLE_CLAIMS,
+    Missing,
+    key_in_notebook,
+    lookup,
+    notebook_claim_patterns,
+)
+from coursetools.notebooks import lesson_notebooks
+from coursetools.paths import repo_root
 from helpers.results import Claim
 
 ROOT = repo_root()
@@ -161,11 +166,8 @@ def test_seed_span_reads_as_people_write_it():
 
 
 def test_record_evidence_writes_and_refuses_with_reasons(tmp_path, monkeypatch, capsys):
-    spec = importlib.util.spec_from_file_location(
-        "record_evidence", ROOT / "scripts" / "record_evidence.py"
-    )
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    from coursetools import record_evidence as script
+
     runs = tmp_path / "runs"
     runs.mkdir()
     (runs / "01_underfitting.json").write_text(json.dumps(result(seed=3, a=0.9)))
@@ -417,7 +419,7 @@ def test_the_prose_check_finds_a_range_printed_only_below_or_not_at_all(tmp_path
 
 def test_no_ledger_row_from_the_committed_evidence_asks_for_a_full_run():
     """Every article claim about full MNIST has a full-profile row beside the workshop one."""
-    from helpers.ledger import ARTICLE_CLAIMS, collect_results, ledger_rows
+    from coursetools.ledger import ARTICLE_CLAIMS, collect_results, ledger_rows
 
     found = collect_results([COMMITTED])
     rows = [row for claim in ARTICLE_CLAIMS for row in ledger_rows(claim, found.used)]

@@ -1,6 +1,6 @@
 """The full profile without the network.
 
-``scripts/run_lessons.py --profile full`` — what ``make lessons PROFILE=full`` runs — executes a
+``coursetools/run_lessons.py --profile full`` — what ``make lessons PROFILE=full`` runs — executes a
 lesson end to end on the official MNIST in ``../shared/data/mnist`` (for development and CI;
 the test skips, saying so, where that folder is absent), loaded through ``MNIST_PATH`` and
 verified by content. A small file in the Keras ``mnist.npz`` layout (real digits from the
@@ -25,10 +25,10 @@ import numpy as np
 import pytest
 from sklearn.model_selection import train_test_split
 
+from coursetools.paths import repo_root
+from coursetools.profiles import LESSON_SETTINGS, lesson_config
 from helpers.data import IDX_CONTENT_SHA256, ContentMismatch, idx_bytes, load_mnist
 from helpers.lesson import Lesson
-from helpers.paths import repo_root
-from helpers.profiles import LESSON_SETTINGS, lesson_config
 from helpers.results import load_json
 
 pytestmark = pytest.mark.notebooks
@@ -74,12 +74,7 @@ def full_env(mnist_npz, tmp_path, monkeypatch) -> Path:
 
 
 def _run_lessons_script() -> ModuleType:
-    path = repo_root() / "scripts" / "run_lessons.py"
-    spec = importlib.util.spec_from_file_location("run_lessons", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module("coursetools.run_lessons")
 
 
 def _stdout(notebook: nbformat.NotebookNode) -> str:

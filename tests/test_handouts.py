@@ -1,4 +1,4 @@
-"""scripts/make_handouts.py on tiny synthetic executed notebooks (no kernel; Chromium only in
+"""coursetools/handouts.py on tiny synthetic executed notebooks (no kernel; Chromium only in
 the test marked `browser`)."""
 
 from __future__ import annotations
@@ -6,16 +6,13 @@ from __future__ import annotations
 import base64
 import io
 import json
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
-sys.path.insert(0, str(SCRIPTS))
-import make_handouts  # noqa: E402
+from coursetools import handouts as make_handouts
 
 HEADER = "Lesson {name} · profile {profile} (tiny) · seed {seed} · helpers 0.1.0\n"
 
@@ -198,7 +195,7 @@ def test_a_previous_build_is_moved_aside_not_destroyed(two_lessons, tmp_path, ca
     assert f"Previous handouts kept in {first}." in capsys.readouterr().out
     (out / "my-notes.txt").write_text("second build")
     assert build(two_lessons, out) == 0
-    kept = make_handouts.nbt.helpers_module("files").generations(out)  # oldest first
+    kept = make_handouts.files.generations(out)  # oldest first
     assert [(k / "my-notes.txt").read_text() for k in kept] == ["first build", "second build"]
     assert sorted(p.name for p in tmp_path.iterdir())[:2] == ["executed", "handouts"]
 

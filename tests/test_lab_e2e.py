@@ -26,7 +26,7 @@ from e2e_support import (
     start_lab,
 )
 
-from helpers.paths import build_dir, repo_root
+from coursetools.paths import build_dir, repo_root
 
 pytestmark = pytest.mark.browser
 

@@ -1,4 +1,4 @@
-"""The claims ledger (helpers/ledger.py) and `make report` (scripts/make_report.py), on
+"""The claims ledger (helpers/ledger.py) and `make report` (coursetools/report.py), on
 synthetic results files written into temporary folders."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import nbformat
 import pytest
 
-from helpers.ledger import (
+from coursetools.ledger import (
     ARTICLE_CLAIMS,
     DEPENDS,
     FAILS,
@@ -32,7 +32,7 @@ from helpers.ledger import (
     read_result,
     values_text,
 )
-from helpers.paths import repo_root
+from coursetools.paths import repo_root
 
 BY_ID = {c.id: c for c in ARTICLE_CLAIMS}
 SMALL = {"n_run": 3200, "n_data": 4000}
@@ -488,11 +488,7 @@ def test_registry_matches_the_committed_notebooks():
 
 # ----------------------------------------------------------------------------- the CLI
 def load_script():
-    path = repo_root() / "scripts" / "make_report.py"
-    spec = importlib.util.spec_from_file_location("make_report", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module("coursetools.report")
 
 
 def test_cli_fails_clearly_without_results(tmp_path, capsys):

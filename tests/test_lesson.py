@@ -12,8 +12,10 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import helpers  # noqa: E402
-from helpers import files, plots, profiles, results  # noqa: E402
-from helpers.lesson import Lesson, ParameterError, check_parameters, check_version  # noqa: E402
+from coursetools import files, profiles  # noqa: E402
+from coursetools.parameters import ParameterError, check_parameters  # noqa: E402
+from helpers import plots, results  # noqa: E402
+from helpers.lesson import Lesson, check_version  # noqa: E402
 
 GOOD = {"PROFILE": "smoke", "SEED": 0, "DATA_SOURCE": None}
 

@@ -8,8 +8,8 @@ import nbformat
 import papermill
 import pytest
 
-from helpers.lesson import PARAMETERS, ParameterError
-from helpers.notebooks import check_papermill_parameters, lesson_notebooks
+from coursetools.notebooks import check_papermill_parameters, lesson_notebooks
+from coursetools.parameters import PARAMETERS, ParameterError
 
 NOTEBOOKS = lesson_notebooks()
 NBVAL_MARKERS = {

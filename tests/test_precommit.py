@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import nbformat
 import yaml
 from nbformat.v4 import new_code_cell, new_notebook
 
+from coursetools import clean_notebooks
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-import clean_notebooks  # noqa: E402
 
 
 def test_every_hook_is_local_and_runs_a_course_tool():

@@ -22,8 +22,8 @@ from typing import Any
 import nbformat
 import pytest
 
-from helpers.notebooks import execute_lesson
-from helpers.paths import repo_root
+from coursetools.notebooks import execute_lesson
+from coursetools.paths import repo_root
 from helpers.results import load_json
 
 # one worker runs this whole module: its fixtures execute lesson 08 three times, once only

@@ -1,20 +1,20 @@
-"""scripts/make_student.py: fast tests on tiny synthetic notebooks, plus one test (marked
+"""coursetools/student.py: fast tests on tiny synthetic notebooks, plus one test (marked
 `notebooks`) that executes the student copies of every lesson at the smoke profile."""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from coursetools import nbtools as nbt
+from coursetools import student as make_student
+from coursetools.paths import lesson_notebooks
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-import _nbtools as nbt  # noqa: E402
-import make_student  # noqa: E402
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
@@ -238,14 +238,14 @@ def test_the_lessons_define_nothing_only_in_a_solution():
     """The committed lessons: every name a later cell uses is defined outside the solutions."""
     leaks = [
         leak.describe(path.name)
-        for path in nbt.lesson_notebooks(ROOT / "notebooks")
+        for path in lesson_notebooks(ROOT / "notebooks")
         for leak in nbt.solution_leaks(nbt.read(path))
     ]
     assert leaks == []
 
 
 # ----------------------------------------------------------------------------- execution
-LESSONS = nbt.lesson_notebooks(ROOT / "notebooks")
+LESSONS = lesson_notebooks(ROOT / "notebooks")
 
 
 @pytest.fixture(scope="module")
@@ -264,7 +264,7 @@ def student_copies(tmp_path_factory):
 def test_student_copy_runs_at_smoke_without_its_solutions(
     lesson_path, student_copies, tmp_path, monkeypatch
 ):
-    from helpers.notebooks import execute_lesson
+    from coursetools.notebooks import execute_lesson
 
     copy = student_copies / lesson_path.name
     student = nbformat.read(copy, as_version=4)

@@ -4,7 +4,7 @@ A re-run must not silently drop the results, models or notebooks of the run befo
 write that fails half-way must leave the current file as it was. So a new file is written
 beside the old one first, the old one is kept under a time-stamped ``*.prev`` name (every
 generation, never overwritten), and only then does the new one take its place.
-``python scripts/prune_results.py`` (``make prune``) deletes old generations when asked.
+``python -m coursetools.prune`` (``make prune``) deletes old generations when asked.
 
 Imports nothing heavy (no TensorFlow): course tooling loads it too.
 """

@@ -1,6 +1,6 @@
 """Record lesson results as committed evidence: evidence/<profile>/<lesson>/seed<N>.json.
 
-Usage: python scripts/record_evidence.py RESULTS_DIR [RESULTS_DIR ...]
+Usage: python -m coursetools.record_evidence RESULTS_DIR [RESULTS_DIR ...]
        (``make evidence PROFILE=workshop SEEDS="0 1 2 3 4"`` runs the lessons, then this)
 
 Reads every ``<lesson>.json`` in the folders (``*.prev.json`` generations are skipped) and
@@ -16,10 +16,10 @@ import json
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from coursetools.evidence import EvidenceError, evidence_dir, write
+from coursetools.paths import repo_root
 
-from helpers.evidence import EvidenceError, evidence_dir, write  # noqa: E402
+ROOT = repo_root()
 
 
 def result_files(folder: Path) -> list[Path]:

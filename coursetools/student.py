@@ -1,6 +1,6 @@
 """Student copies of the lessons: solutions replaced by empty exercise cells, outputs cleared.
 
-Usage: python scripts/make_student.py [--from notebooks] [--out build/student]
+Usage: python -m coursetools.student [--from notebooks] [--out build/student]
 
 Every code cell tagged `solution` becomes a code cell tagged `exercise` holding only a comment
 that asks for the learner's answer; all outputs, execution counts and papermill/execution
@@ -25,10 +25,10 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
+from coursetools import nbtools as nbt
+from coursetools.paths import build_dir, lesson_notebooks, repo_root
 
-import _nbtools as nbt  # noqa: E402
+ROOT = repo_root()
 
 EXERCISE_TAG = "exercise"
 ANSWER_TAG = "answer"  # a markdown cell right after a solution that discusses its result
@@ -150,7 +150,7 @@ def make_student(source: Path, out: Path) -> list[Written]:
     """Write the student copy of every lesson in ``source`` and a README into ``out``."""
     if not source.is_dir():
         raise StudentError(f"--from {source}: no such folder. Pass the folder of the lessons.")
-    paths = nbt.lesson_notebooks(source)
+    paths = lesson_notebooks(source)
     if not paths:
         raise StudentError(f"{source} holds no lesson notebook (NN_name.ipynb).")
     copies, problems, lessons = [], [], []
@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=None, help="output folder (default build/student)")
     args = parser.parse_args(argv)
     source = Path(args.source).resolve()
-    out = Path(args.out).resolve() if args.out else nbt.build_dir() / "student"
+    out = Path(args.out).resolve() if args.out else build_dir() / "student"
     try:
         written = make_student(source, out)
     except StudentError as exc:

@@ -1,4 +1,4 @@
-"""Small notebook utilities shared by make_handouts.py and make_student.py (no kernel needed).
+"""Notebook-file utilities shared by the handouts, student copies and output tools (no kernel).
 
 Reads lesson notebooks with nbformat and answers questions about them: which profile executed
 them, the lesson title, whether every code cell ran without an error, which top-level names a
@@ -8,13 +8,14 @@ cell defines and uses, and how to move a previous output aside instead of overwr
 from __future__ import annotations
 
 import ast
-import importlib.util
 import re
 import symtable
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+
+from coursetools import files
 
 SOLUTION_TAG = "solution"
 INJECTED_TAG = "injected-parameters"
@@ -25,32 +26,6 @@ TITLE = re.compile(r"^#\s+(?P<title>\d\d\s*·\s*.+?)\s*$", re.M)
 # Metadata that papermill, nbclient and JupyterLab add while running: never part of a source.
 NOTEBOOK_RUN_KEYS = ("papermill", "widgets", "execution")
 CELL_RUN_KEYS = ("execution", "papermill", "collapsed", "scrolled")
-
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def helpers_module(name: str):
-    """helpers/<name>.py loaded on its own: importing the ``helpers`` package starts TensorFlow
-    (10-20 s), which these scripts do not need."""
-    spec = importlib.util.spec_from_file_location(
-        f"_course_{name}", ROOT / "helpers" / f"{name}.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def build_dir() -> Path:
-    """The course's build folder (``$COURSE_BUILD_DIR`` or ``<repo>/build``), as helpers.paths
-    defines it."""
-    return helpers_module("paths").build_dir()
-
-
-def lesson_notebooks(folder: Path) -> list[Path]:
-    """The numbered lesson notebooks (``NN_name.ipynb``) in ``folder``, in order (the same
-    rule as helpers.notebooks.lesson_notebooks)."""
-    return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
 
 
 class NotebookProblem(Exception):
@@ -328,4 +303,4 @@ def leaked_solution_lines(
 def kept_name(path: Path, stamp_from: Path | None = None) -> Path:
     """A free ``<stem>.<YYYYmmdd-HHMMSS><suffix>`` name beside ``path``, time-stamped with the
     modification time of ``stamp_from`` (default ``path``)."""
-    return helpers_module("files").stamped_name(path, stamp_from, marker="")
+    return files.stamped_name(path, stamp_from, marker="")

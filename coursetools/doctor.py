@@ -1,10 +1,10 @@
-"""Is this machine ready for the course? ``make doctor`` / ``python -m helpers.doctor``.
+"""Is this machine ready for the course? ``make doctor`` / ``python -m coursetools.doctor``.
 
 Usage:
-    python -m helpers.doctor [--no-calibrate] [--profile smoke|workshop|full]
+    python -m coursetools.doctor [--no-calibrate] [--profile smoke|workshop|full]
 In a notebook:
-    import helpers.doctor
-    helpers.doctor.check()
+    import coursetools.doctor
+    coursetools.doctor.check()
 
 Every check is measured on this machine, never assumed: Python and the pinned library versions,
 TensorFlow on the CPU, CPU cores, the data each profile would load (checksums verified; the
@@ -29,18 +29,35 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import metadata, resources
+from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from helpers import data as mnist
-from helpers._tf import _stderr_to_tempfile, keras, tf
-from helpers._version import __version__
-from helpers.formatting import duration
-from helpers.paths import build_dir, repo_root
-from helpers.profiles import PROFILES
+from coursetools.formatting import duration
+from coursetools.paths import REFERENCE_TIMINGS, build_dir, repo_root
+from coursetools.profiles import PROFILES
+
+if TYPE_CHECKING:
+    from helpers.data import MnistData
+
+# The checks import the lesson package (and so TensorFlow) only when they run: importing
+# coursetools.doctor, or asking it for --help, starts nothing.
+
+
+def _mnist():
+    """helpers.data, imported on first use (importing helpers starts TensorFlow)."""
+    from helpers import data
+
+    return data
+
+
+def _version() -> str:
+    from helpers._version import __version__
+
+    return __version__
+
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 PYTHON_VERSION = (3, 11)
@@ -88,7 +105,7 @@ class Report:
 
     def format(self) -> str:
         """The report as text: one line per check, fixes indented, then the time table."""
-        lines = [f"Course doctor · helpers {__version__} · Python at {shown(sys.executable)}"]
+        lines = [f"Course doctor · helpers {_version()} · Python at {shown(sys.executable)}"]
         width = max((len(c.name) for c in self.checks), default=0)
         for c in self.checks:
             lines.append(f"  {c.status.upper():4}  {c.name:<{width}}  {c.detail}")
@@ -181,10 +198,11 @@ def check_packages(
             found.append(f"{name} {have}")
     if not any(installed(n) for n in ("tensorflow-cpu", "tensorflow")) and not problems:
         problems.append("TensorFlow is not installed")
+    version = _version()
     package = installed(DISTRIBUTION)
-    if package is not None and package != __version__:
-        problems.append(f"helpers {__version__} but its installed metadata says {package}")
-    helpers_note = f"helpers {__version__}" + ("" if package else " (not pip-installed)")
+    if package is not None and package != version:
+        problems.append(f"helpers {version} but its installed metadata says {package}")
+    helpers_note = f"helpers {version}" + ("" if package else " (not pip-installed)")
     if problems:
         return Check("packages", FAIL, "; ".join(problems), SETUP_FIX)
     source = "match requirements.lock" if pins else "(no requirements.lock to compare with)"
@@ -213,6 +231,8 @@ def check_tensorflow(
 ) -> Check:
     """TensorFlow imports without noise (measured in a fresh process when ``probe`` is given)
     and a small computation runs on the CPU with nothing printed on stderr."""
+    from helpers._tf import _stderr_to_tempfile, keras, tf
+
     notes = [f"TensorFlow {tf.__version__}, Keras {keras.__version__}"]
     if probe is not None:
         code, seconds, err = probe()
@@ -276,15 +296,15 @@ def check_cpu(cpu_count: int | None = None, usable: int | None = None) -> Check:
 
 
 # --------------------------------------------------------------------------- data
-def _describe(data: mnist.MnistData) -> str:
+def _describe(data: MnistData) -> str:
     check = "verified" if data.verified else "NOT verified (MNIST_SKIP_CHECKSUM)"
     return f"{len(data.y_train):,} train / {len(data.y_test):,} test, checksum {check}"
 
 
-def _data_check(name: str, what: str, load: Callable[[], mnist.MnistData], fix: str) -> Check:
+def _data_check(name: str, what: str, load: Callable[[], MnistData], fix: str) -> Check:
     try:
         data = load()
-    except (mnist.DataError, ValueError) as exc:
+    except (_mnist().DataError, ValueError) as exc:
         return Check(name, FAIL, f"{what}: {exc}", fix)
     return Check(name, OK if data.verified else WARN, f"{what}: {_describe(data)}")
 
@@ -295,6 +315,7 @@ def check_data(profiles: Sequence[str] | None = None) -> list[Check]:
     smoke/workshop use the embedded set; full uses ``"auto"``: ``MNIST_PATH``, else the Keras
     cache, else it would download (online) or fall back to the embedded set.
     """
+    mnist = _mnist()
     profiles = list(profiles or PROFILES)
     verify = not mnist._skip_checksum()
     checks: list[Check] = []
@@ -324,6 +345,7 @@ def check_data(profiles: Sequence[str] | None = None) -> list[Check]:
 
 
 def _check_full_data(verify: bool) -> Check:
+    mnist = _mnist()
     env_path = os.environ.get("MNIST_PATH")
     if env_path:
         return _data_check(
@@ -460,6 +482,7 @@ def _untouched_global_state() -> Iterator[None]:
 @functools.cache
 def _calibration_data() -> tuple[np.ndarray, np.ndarray]:
     """The first 1,024 embedded training digits as model inputs (loaded once per process)."""
+    mnist = _mnist()
     from helpers.prep import to_images
 
     data = mnist.load_mnist("embedded")
@@ -478,6 +501,7 @@ def measure_speed(seconds: float = 2.0) -> float:
     take longer than this predicts. The same work each time; the caller's random state, op
     determinism setting and Keras layer names are left untouched.
     """
+    from helpers._tf import keras, tf
     from helpers.models import build_cnn
     from helpers.training import EpochClock, compile_model
 
@@ -507,8 +531,7 @@ def reference_timings(path: Path | None = None) -> dict[str, Any]:
     """The reference machine's lesson timings (package data, or ``path``)."""
     if path is not None:
         return json.loads(Path(path).read_text(encoding="utf-8"))
-    text = resources.files("helpers").joinpath("reference_timings.json").read_text("utf-8")
-    return json.loads(text)
+    return json.loads(REFERENCE_TIMINGS.read_text(encoding="utf-8"))
 
 
 def expected_times(
@@ -665,7 +688,7 @@ def check(calibrate: bool = True, profile: str | None = None) -> Report:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m helpers.doctor", description=__doc__.split("\n\n")[0]
+        prog="python -m coursetools.doctor", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument(
         "--no-calibrate", action="store_true", help="skip the ~3 s speed run and time table"

@@ -1,6 +1,6 @@
 """Run one lesson at a profile for several seeds and tabulate its claims' measured numbers.
 
-Usage: python scripts/calibrate_seeds.py notebooks/01_underfitting.ipynb [--seeds 0 1 2 3 4]
+Usage: python -m coursetools.calibrate notebooks/01_underfitting.ipynb [--seeds 0 1 2 3 4]
        [--profile workshop]
 
 Use it to choose claim thresholds that hold for every seed. Writes
@@ -12,16 +12,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from coursetools.files import write_text_keeping_previous
+from coursetools.notebooks import execute_lesson
+from coursetools.paths import build_dir, repo_root
 
-from helpers.notebooks import execute_lesson  # noqa: E402
-from helpers.paths import build_dir  # noqa: E402
-from helpers.results import save_json  # noqa: E402
+ROOT = repo_root()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,9 +56,8 @@ def main(argv: list[str] | None = None) -> int:
                 for k, v in c["measured"].items()
             )
             print(f"   [{'ok' if c['holds'] else 'FAIL'}] {c['key']}: {nums}", flush=True)
-    save_json(
-        out_root / f"{args.profile}.json", {"lesson": lesson, "profile": args.profile, "rows": rows}
-    )
+    payload = {"lesson": lesson, "profile": args.profile, "rows": rows}
+    write_text_keeping_previous(out_root / f"{args.profile}.json", json.dumps(payload, indent=2))
     print(f"Saved {out_root / (args.profile + '.json')}")
     return 0 if all(r["error"] is None for r in rows) else 1
 

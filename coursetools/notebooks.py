@@ -1,4 +1,4 @@
-"""Find the lesson notebooks and check papermill parameters before a kernel is started."""
+"""The course's one papermill runner: check a lesson's parameters, then execute it."""
 
 from __future__ import annotations
 
@@ -6,14 +6,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from helpers.lesson import check_parameters
-from helpers.paths import repo_root
-
-
-def lesson_notebooks(folder: Path | None = None) -> list[Path]:
-    """The numbered lesson notebooks (``NN_name.ipynb``), in order."""
-    folder = folder or repo_root() / "notebooks"
-    return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
+from coursetools.parameters import check_parameters
+from coursetools.paths import lesson_notebooks  # noqa: F401  (re-exported for callers)
 
 
 def check_papermill_parameters(notebook: Path, parameters: Mapping[str, Any]) -> dict[str, Any]:

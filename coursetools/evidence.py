@@ -9,7 +9,7 @@ fresh clone print seed ranges and rebuild the claims ledger without training any
 
 Used by lesson 00–08's "What we measured" cell (through ``Lesson.finish``) to print each
 claim's range over the committed seeds beside this run's value, by ``make report``, and by
-``make evidence`` (``scripts/record_evidence.py``), which writes it.
+``make evidence`` (``coursetools/record_evidence.py``), which writes it.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from helpers import formatting
-from helpers.files import write_text_keeping_previous
-from helpers.paths import repo_root
+from coursetools import formatting
+from coursetools.files import write_text_keeping_previous
+from coursetools.paths import repo_root
 
 EVIDENCE_ENV = "COURSE_EVIDENCE_DIR"
 EVIDENCE_PROFILES = ("workshop", "full")

@@ -1,6 +1,6 @@
 """Benchmarks: lesson wall time and peak memory per profile, training throughput, speed knobs.
 
-Usage: python scripts/bench.py [--profiles smoke workshop] [--only 00 08] [--skip-notebooks]
+Usage: python -m coursetools.bench [--profiles smoke workshop] [--only 00 08] [--skip-notebooks]
                                [--skip-throughput] [--repeats 3] [--epochs 4]
                                [--baseline REF] [--out build/bench] [--write-reference]
 
@@ -26,7 +26,7 @@ and start-up (TF import, kernel start).
 
 Writes <out>/bench.json and <out>/bench.md (earlier ones are kept as bench.<stamp>.prev.*).
 ``--write-reference`` rewrites the ``seconds``/``measured``/``machine`` parts of
-helpers/reference_timings.json from the notebook timings of this run (lessons not run keep
+coursetools/reference_timings.json from the notebook timings of this run (lessons not run keep
 their old values).
 """
 
@@ -49,22 +49,15 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
+from coursetools.files import keep_previous, write_text_keeping_previous
+from coursetools.paths import REFERENCE_TIMINGS, build_dir, lesson_notebooks, repo_root
 
-import _nbtools as nbt  # noqa: E402
-
-# helpers/files.py on its own: `import helpers` would start TensorFlow in the bench's parent
-_files = nbt.helpers_module("files")
-write_text_keeping_previous = _files.write_text_keeping_previous
-keep_previous = _files.keep_previous
+ROOT = repo_root()
 
 PROFILE_CHOICES = ("smoke", "workshop", "full")
 DEFAULT_PROFILES = ("smoke", "workshop")
 SEED = 0
 FULL_NOT_RUNNABLE = "not runnable: needs the official MNIST — `make data` online"
-REFERENCE_FILE = ROOT / "helpers" / "reference_timings.json"
 ARTICLE_BATCH = 32  # the seed articles' fit calls: batch_size=32 (or Keras' default, also 32)
 COURSE_BATCH = 128  # helpers.training.train's default
 BATCH_SIZES = (32, 64, 128, 256)
@@ -75,12 +68,13 @@ RESULT_MARK = "BENCH-RESULT "
 _NOTEBOOK_RUNNER = r"""
 import json, resource, sys, time
 args = json.loads(sys.argv[1])
+from pathlib import Path
 import papermill as pm
+from coursetools.notebooks import execute_lesson
 start = time.perf_counter()
 status = "ok"
 try:
-    pm.execute_notebook(args["input"], args["output"], parameters=args["parameters"],
-                        cwd=args["cwd"], kernel_name="python3", progress_bar=False)
+    execute_lesson(Path(args["input"]), Path(args["output"]), args["parameters"], Path(args["cwd"]))
 except pm.PapermillExecutionError as exc:
     status = f"FAILED: {exc.ename}: {exc.evalue}"
 except Exception as exc:  # kernel died, timeout, bad notebook: report, do not crash the bench
@@ -91,7 +85,7 @@ peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * scale
 print(args["mark"] + json.dumps({"seconds": seconds, "peak_rss_bytes": peak, "status": status}))
 """
 
-_CHILD = "import sys; sys.path.insert(0, {scripts!r}); import bench; bench.{fn}(sys.argv[1])"
+_CHILD = "import sys; from coursetools import bench; bench.{fn}(sys.argv[1])"
 
 
 # --------------------------------------------------------------------------- pure helpers
@@ -225,8 +219,8 @@ def write_reference(
 
 
 def reference_speed() -> float | None:
-    """This machine's speed from ``helpers.doctor.measure_speed()``; None if the test fails."""
-    from helpers.doctor import measure_speed
+    """This machine's speed from ``coursetools.doctor.measure_speed()``; None if the test fails."""
+    from coursetools.doctor import measure_speed
 
     try:
         return round(measure_speed(), 1)
@@ -254,7 +248,7 @@ def _child_result(cmd: list[str], env: dict[str, str] | None = None) -> dict[str
 
 
 def _child_cmd(fn: str, args: dict[str, Any]) -> list[str]:
-    code = _CHILD.format(scripts=str(ROOT / "scripts"), fn=fn)
+    code = _CHILD.format(fn=fn)
     return [sys.executable, "-c", code, json.dumps(args)]
 
 
@@ -1004,7 +998,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also run the lessons of commit REF beside each current one (before/after)",
     )
     parser.add_argument(
-        "--write-reference", action="store_true", help=f"rewrite {REFERENCE_FILE.name}"
+        "--write-reference", action="store_true", help=f"rewrite {REFERENCE_TIMINGS.name}"
     )
     return parser
 
@@ -1030,8 +1024,6 @@ def parse_args(argv: Sequence[str] | None, lesson_names: Sequence[str]) -> argpa
 
 
 def main(argv: list[str] | None = None) -> int:
-    from helpers.notebooks import lesson_notebooks
-    from helpers.paths import build_dir
 
     notebooks = {nb.stem: nb for nb in lesson_notebooks()}
     args = parse_args(argv, list(notebooks))
@@ -1039,7 +1031,7 @@ def main(argv: list[str] | None = None) -> int:
     if not out.is_absolute():
         out = ROOT / out
     out.mkdir(parents=True, exist_ok=True)
-    command = " ".join(["python scripts/bench.py", *(sys.argv[1:] if argv is None else argv)])
+    command = " ".join(["python -m coursetools.bench", *(sys.argv[1:] if argv is None else argv)])
     payload: dict[str, Any] = {
         "command": command,
         "started": datetime.now().isoformat(timespec="seconds"),
@@ -1089,7 +1081,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         try:
             write_reference(
-                REFERENCE_FILE,
+                REFERENCE_TIMINGS,
                 seconds,
                 {"cpu_count": m["cpu_count"], "platform": m["platform"]},
                 measured,
@@ -1098,7 +1090,7 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
-        print(f"Reference timings rewritten: {REFERENCE_FILE}")
+        print(f"Reference timings rewritten: {REFERENCE_TIMINGS}")
     failed = [
         f"{p}/{k}"
         for p, block in payload.get("notebooks", {}).get("profiles", {}).items()

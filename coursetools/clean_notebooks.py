@@ -1,7 +1,7 @@
 """Drop run metadata (papermill, execution timings, widget state) from lesson notebooks in
 place, keeping their outputs: the notebook metadata cleaner of .pre-commit-config.yaml.
 
-    python scripts/clean_notebooks.py notebooks/01_underfitting.ipynb [...]
+    python -m coursetools.clean_notebooks notebooks/01_underfitting.ipynb [...]
 
 Exits 1 when it changed a file (so a pre-commit hook stops the commit for a re-add), else 0.
 """
@@ -11,8 +11,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import _nbtools as nbt
 import nbformat
+
+from coursetools import nbtools as nbt
 
 
 def clean_file(path: Path) -> bool:

@@ -1,6 +1,6 @@
 """Claims ledger: the seed articles' claims against the results of the executed lessons.
 
-Usage: python scripts/make_report.py [--results DIR ...] [--out build/report.md]
+Usage: python -m coursetools.report [--results DIR ...] [--out build/report.md]
 
 Reads every lesson results file under the results folders, recursively: by default the
 committed evidence (evidence/<profile>/<lesson>/seed<N>.json, see helpers/evidence.py), so a
@@ -22,12 +22,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from helpers.evidence import evidence_dir  # noqa: E402
-from helpers.files import write_text_keeping_previous  # noqa: E402
-from helpers.ledger import (  # noqa: E402
+from coursetools.evidence import evidence_dir
+from coursetools.files import write_text_keeping_previous
+from coursetools.ledger import (
     ARTICLE_CLAIMS,
     NOT_MEASURED,
     Collection,
@@ -40,7 +37,9 @@ from helpers.ledger import (  # noqa: E402
     notebook_claim_patterns,
     values_text,
 )
-from helpers.paths import build_dir  # noqa: E402
+from coursetools.paths import build_dir, repo_root
+
+ROOT = repo_root()
 
 CSS = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1400px;
@@ -222,7 +221,7 @@ def unmeasured(rows: Sequence[LedgerRow]) -> list[str]:
     for r in missing:
         lines.append(
             f"- {r.claim.id} {md(r.claim.topic)}: {md(r.verdict.condition)} — run "
-            f"`make lessons` (lesson {r.claim.lesson}: `python scripts/run_lessons.py --only "
+            f"`make lessons` (lesson {r.claim.lesson}: `python -m coursetools.run_lessons --only "
             f"{r.claim.lesson[:2]}`)"
         )
     return [*lines, ""]

@@ -1,6 +1,6 @@
 """List, then on request delete, the older generations of results the course kept.
 
-Usage: python scripts/prune_results.py [--keep 3] [--yes] [FOLDER ...]
+Usage: python -m coursetools.prune [--keep 3] [--yes] [FOLDER ...]
 
 Re-running a lesson keeps the previous results and models as time-stamped ``*.prev.*`` files
 (and a previous ``make lessons`` folder as ``<folder>.<stamp>.prev``), so nothing a run produced
@@ -15,10 +15,8 @@ import argparse
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-
-import _nbtools as nbt  # noqa: E402
+from coursetools import files
+from coursetools.paths import build_dir
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,8 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.keep.isdigit():
         parser.error(f"--keep must be a non-negative integer, got {args.keep!r}")
-    files = nbt.helpers_module("files")
-    folders = args.folders or [nbt.helpers_module("paths").build_dir() / "lessons"]
+    folders = args.folders or [build_dir() / "lessons"]
     missing = [f for f in folders if not f.is_dir()]
     if missing:
         parser.error(f"no such folder: {', '.join(map(str, missing))}")

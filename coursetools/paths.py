@@ -1,4 +1,5 @@
-"""Where the course writes things: always under ``build/``, never beside the sources."""
+"""Where the course's files are: the lessons, the reference timings, and ``build/`` (everything
+the course writes goes there, never beside the sources)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ import os
 from pathlib import Path
 
 BUILD_ENV = "COURSE_BUILD_DIR"
+REFERENCE_TIMINGS = Path(__file__).with_name("reference_timings.json")
 OUTPUT_ENV = "COURSE_OUTPUT_DIR"
 
 
 def repo_root() -> Path:
-    """The checkout that holds ``helpers/`` (editable install), else the current folder."""
+    """The checkout that holds ``coursetools/`` (editable install), else the current folder."""
     here = Path(__file__).resolve().parent.parent
     return here if (here / "pyproject.toml").exists() else Path.cwd()
 
@@ -26,7 +28,7 @@ def build_dir() -> Path:
 
 def run_dir(profile: str, seed: int) -> Path:
     """Folder for one profile+seed's executed notebooks, results JSON and saved models (not
-    created here: :func:`helpers.files.ensure_writable` creates and checks it).
+    created here: :func:`coursetools.files.ensure_writable` creates and checks it).
 
     ``$COURSE_OUTPUT_DIR`` overrides it (``make lessons`` sets it to where papermill writes).
     """
@@ -35,3 +37,10 @@ def run_dir(profile: str, seed: int) -> Path:
         return build_dir() / "lessons" / f"{profile}-seed{seed}"
     path = Path(env).expanduser()
     return path if path.is_absolute() else repo_root() / path  # as build_dir: not notebooks/
+
+
+def lesson_notebooks(folder: Path | None = None) -> list[Path]:
+    """The numbered lesson notebooks (``NN_name.ipynb``) in ``folder`` (default: the course's
+    ``notebooks/``), in order: the one definition of what counts as a lesson."""
+    folder = folder or repo_root() / "notebooks"
+    return sorted(p for p in Path(folder).glob("[0-9][0-9]_*.ipynb"))

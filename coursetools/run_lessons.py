@@ -1,6 +1,6 @@
 """Run every lesson notebook with papermill at a profile, into build/lessons/<profile>-seed<N>/.
 
-Usage: python scripts/run_lessons.py [--profile workshop] [--seed 0] [--only 01 03]
+Usage: python -m coursetools.run_lessons [--profile workshop] [--seed 0] [--only 01 03]
 
 A previous run's folder is kept (renamed ``<folder>.<time stamp>.prev``), never overwritten;
 with ``--only`` the folder is added to instead, and each executed notebook, results file or
@@ -18,23 +18,22 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from helpers.files import (  # noqa: E402
+from coursetools.files import (
     OutputNotWritable,
     ensure_writable,
     keep_previous,
     write_text_keeping_previous,
 )
-from helpers.lesson import MAX_SEED, ParameterError  # noqa: E402
-from helpers.notebooks import (  # noqa: E402
+from coursetools.notebooks import (
     check_papermill_parameters,
     execute_lesson,
     lesson_notebooks,
 )
-from helpers.paths import build_dir  # noqa: E402
-from helpers.profiles import PROFILES  # noqa: E402
+from coursetools.parameters import MAX_SEED, ParameterError
+from coursetools.paths import build_dir, repo_root
+from coursetools.profiles import PROFILES
+
+ROOT = repo_root()
 
 
 def default_out(profile: str, seed: int) -> Path:

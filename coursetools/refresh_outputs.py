@@ -1,7 +1,7 @@
 """Re-execute lesson notebooks IN PLACE at the workshop profile and clean their metadata.
 
 This is how the committed outputs (which nbval compares) are produced:
-    python scripts/refresh_outputs.py notebooks/01_underfitting.ipynb [...]
+    python -m coursetools.refresh_outputs notebooks/01_underfitting.ipynb [...]
 Results files go to build/refresh/, not to your own runs. Execution timings, papermill
 metadata and widget state are dropped; kernelspec is pinned to python3.
 """
@@ -13,11 +13,14 @@ import sys
 import time
 from pathlib import Path
 
-import _nbtools as nbt
 import nbformat
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parent.parent
+from coursetools import nbtools as nbt
+from coursetools.paths import repo_root
+
+ROOT = repo_root()
+
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 

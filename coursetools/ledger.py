@@ -6,7 +6,7 @@ paraphrase, the seed articles that make it (by file number, e.g. ``"002"``), the
 tests it, the :class:`Number` s it is judged on (each a path into one results file written by
 ``lesson.finish()``) and a ``judge`` that turns the numbers of ONE results file into a
 :class:`Verdict`. Nothing in a row is typed in by hand: :func:`ledger_row` fills it from the
-results files and :func:`aggregate` combines the seeds. ``scripts/make_report.py`` renders it.
+results files and :func:`aggregate` combines the seeds. ``coursetools/report.py`` renders it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from helpers import formatting
+from coursetools import formatting
 
 HOLDS = "holds"
 FAILS = "does not hold"

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from coursetools.paths import repo_root
+
+ROOT = repo_root()
+
 LOCK = ROOT / "requirements.lock"
 SELF = "why-is-my-mnist-model-wrong"
 MARKERS = {
@@ -19,7 +21,7 @@ MARKERS = {
 }
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     frozen = subprocess.run(
         [sys.executable, "-m", "pip", "freeze", "--all", "--exclude-editable"],
         check=True,

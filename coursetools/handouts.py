@@ -1,6 +1,6 @@
 """Handouts of the executed lessons: one self-contained HTML page (and PDF) per lesson + index.
 
-Usage: python scripts/make_handouts.py [--from DIR] [--out DIR] [--no-pdf] [--jobs 2]
+Usage: python -m coursetools.handouts [--from DIR] [--out DIR] [--no-pdf] [--jobs 2]
 
 --from   folder of executed lesson notebooks (default: the committed notebooks/, which hold the
          workshop profile's seed-0 outputs; or e.g. build/lessons/workshop-seed0 from
@@ -36,13 +36,13 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
+from coursetools import files, formatting
+from coursetools import nbtools as nbt
+from coursetools.paths import REFERENCE_TIMINGS, build_dir, lesson_notebooks, repo_root
 
-import _nbtools as nbt  # noqa: E402
+ROOT = repo_root()
 
 COURSE = "Why is my MNIST model wrong?"
-REFERENCE_TIMINGS = ROOT / "helpers" / "reference_timings.json"
 PDF_TIMEOUT_S = 90
 MIN_PDF_BYTES = 5_000
 # The lab template minus everything it would fetch from a CDN (require.js, MathJax, mermaid):
@@ -124,7 +124,7 @@ def load_lessons(source: Path) -> list[Handout]:
     error output and never-executed notebook found."""
     if not source.is_dir():
         raise BuildError(f"--from {source}: no such folder. Pass a folder of executed lessons.")
-    paths = nbt.lesson_notebooks(source)
+    paths = lesson_notebooks(source)
     if not paths:
         raise BuildError(
             f"{source} holds no lesson notebook (NN_name.ipynb). Run `make lessons` and pass "
@@ -260,8 +260,8 @@ def print_pdf(chromium: str, page: Path) -> Path:
 
 # ----------------------------------------------------------------------------- index
 def format_seconds(seconds: object) -> str:
-    """``'52 s'``, ``'1 min 43 s'``, or ``'not measured'`` (helpers/formatting.duration)."""
-    return nbt.helpers_module("formatting").duration(seconds, missing="not measured")
+    """``'52 s'``, ``'1 min 43 s'``, or ``'not measured'`` (coursetools.formatting.duration)."""
+    return formatting.duration(seconds, missing="not measured")
 
 
 def read_json(path: Path, what: str) -> dict | None:
@@ -355,7 +355,7 @@ def replace_output(staging: Path, out: Path) -> str | None:
     """Move ``staging`` to ``out``; an existing ``out`` is kept as a time-stamped generation
     (``<out>.<stamp>.prev``, never overwritten). Returns a sentence saying where it went (None
     if there was nothing to keep)."""
-    previous = nbt.helpers_module("files").keep_previous(out)
+    previous = files.keep_previous(out)
     staging.rename(out)
     return None if previous is None else f"Previous handouts kept in {previous}."
 
@@ -416,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="PDFs printed at once (default 2)")
     args = parser.parse_args(argv)
     source = Path(args.source).resolve()
-    out = Path(args.out).resolve() if args.out else nbt.build_dir() / "handouts"
+    out = Path(args.out).resolve() if args.out else build_dir() / "handouts"
     start = time.perf_counter()
     try:
         handouts = build(source, out, pdf=not args.no_pdf, jobs=args.jobs)

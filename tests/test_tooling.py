@@ -1,0 +1,45 @@
+"""coursetools, the course's tooling package: importing any of it never starts TensorFlow (nor
+the lesson package), and ``python -m coursetools`` lists exactly the commands it has."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import subprocess
+import sys
+
+import coursetools
+from coursetools.__main__ import main as coursetools_main
+
+MODULES = sorted(m.name for m in pkgutil.iter_modules(coursetools.__path__))
+
+
+def test_importing_every_tooling_module_starts_no_tensorflow():
+    code = (
+        "import importlib, sys\n"
+        f"for name in {MODULES!r}:\n"
+        "    importlib.import_module('coursetools.' + name)\n"
+        "print(sorted(m for m in ('tensorflow', 'keras', 'helpers') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_every_command_is_listed_and_every_listed_command_runs_main():
+    runnable = {
+        name
+        for name in MODULES
+        if not name.startswith("_")
+        and hasattr(importlib.import_module(f"coursetools.{name}"), "main")
+    }
+    assert set(coursetools.COMMANDS) == runnable
+
+
+def test_help_lists_the_commands_and_an_unknown_one_is_refused(capsys):
+    assert coursetools_main(["--help"]) == 0
+    listing = capsys.readouterr().out
+    assert all(name in listing for name in coursetools.COMMANDS)
+    assert coursetools_main(["reprot"]) == 2
+    assert "Unknown command 'reprot'" in capsys.readouterr().err
