@@ -167,6 +167,11 @@ def write_text_keeping_previous(path: Path, text: str, keep: bool = True) -> Pat
     )
 
 
+def is_generation(path: Path) -> bool:
+    """Whether ``path`` is a kept generation (``<stem>.<stamp>.prev<suffix>``)."""
+    return _GENERATION.match(Path(path).name) is not None
+
+
 def _kind(path: Path) -> str:
     return "a folder" if path.is_dir() else "nothing" if not path.exists() else "a special file"
 

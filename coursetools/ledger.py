@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from coursetools import formatting
+from coursetools.files import is_generation
 
 HOLDS = "holds"
 FAILS = "does not hold"
@@ -359,7 +360,7 @@ def collect_results(folders: Iterable[Path]) -> Collection:
             seen.add(real)
             if path.name.startswith("."):  # a write in progress (or one a crash cut short)
                 continue
-            if path.name.endswith(".prev.json"):
+            if is_generation(path):
                 previous.append(path)
                 continue
             result = read_result(path)

@@ -15,8 +15,6 @@ from pathlib import Path
 
 import nbformat
 
-from coursetools import files
-
 SOLUTION_TAG = "solution"
 INJECTED_TAG = "injected-parameters"
 IMAGE_MIMES = ("image/png", "image/svg+xml", "image/jpeg")
@@ -298,9 +296,3 @@ def leaked_solution_lines(
         present.update(line.strip() for line in stream_text(cell).splitlines())
     return sorted(line for line in distinctive_solution_lines(original) if line in present)
 
-
-# ----------------------------------------------------------------------------- files
-def kept_name(path: Path, stamp_from: Path | None = None) -> Path:
-    """A free ``<stem>.<YYYYmmdd-HHMMSS><suffix>`` name beside ``path``, time-stamped with the
-    modification time of ``stamp_from`` (default ``path``)."""
-    return files.stamped_name(path, stamp_from, marker="")

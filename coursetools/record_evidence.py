@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from coursetools.evidence import EvidenceError, evidence_dir, write
+from coursetools.files import is_generation
 from coursetools.paths import repo_root
 
 ROOT = repo_root()
@@ -27,7 +28,7 @@ def result_files(folder: Path) -> list[Path]:
     return sorted(
         p
         for p in folder.glob("[0-9][0-9]_*.json")
-        if not p.name.endswith(".prev.json") and not p.name.startswith(".")
+        if not is_generation(p) and not p.name.startswith(".")
     )
 
 

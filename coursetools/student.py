@@ -25,6 +25,7 @@ from pathlib import Path
 
 import nbformat
 
+from coursetools import files
 from coursetools import nbtools as nbt
 from coursetools.paths import build_dir, lesson_notebooks, repo_root
 
@@ -131,7 +132,7 @@ def write_keeping_edits(path: Path, data: bytes, last_written: dict[str, str]) -
     if _sha(current) == last_written.get(path.name):
         path.write_bytes(data)
         return Written(path, "updated")
-    kept = nbt.kept_name(path)
+    kept = files.stamped_name(path, marker="")  # an edited copy: not a .prev generation
     path.rename(kept)
     path.write_bytes(data)
     return Written(path, "kept", kept)
@@ -179,12 +180,14 @@ def make_student(source: Path, out: Path) -> list[Written]:
         shown_source = source.relative_to(ROOT)
     except ValueError:
         shown_source = source
-    files = {name: nbformat.writes(nb).encode() + b"\n" for name, nb in copies}
-    files["README.md"] = README.format(source=shown_source, lessons="\n".join(lessons)).encode()
+    contents = {name: nbformat.writes(nb).encode() + b"\n" for name, nb in copies}
+    contents["README.md"] = README.format(source=shown_source, lessons="\n".join(lessons)).encode()
     out.mkdir(parents=True, exist_ok=True)
     last_written = read_manifest(out)
-    written = [write_keeping_edits(out / name, data, last_written) for name, data in files.items()]
-    manifest = {name: _sha(data) for name, data in files.items()}
+    written = [
+        write_keeping_edits(out / name, data, last_written) for name, data in contents.items()
+    ]
+    manifest = {name: _sha(data) for name, data in contents.items()}
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return written
 

@@ -446,7 +446,7 @@ def test_collect_keeps_newest_and_skips_backups_and_other_json(tmp_path):
     new_payload = payload("01_underfitting")
     new_payload["extra"]["marker"] = "new"
     new = write(tmp_path / "b" / "01_underfitting.json", new_payload, 2_000_000)
-    write(tmp_path / "b" / "01_underfitting.prev.json", payload("01_underfitting"))
+    write(tmp_path / "b" / "01_underfitting.20261128-101010.prev.json", payload("01_underfitting"))
     write(tmp_path / "b" / "tuner" / "oracle.json", {"ongoing_trials": {}})
     (tmp_path / "b" / "broken.json").write_text("{not json")
     other_seed = write(
@@ -456,7 +456,7 @@ def test_collect_keeps_newest_and_skips_backups_and_other_json(tmp_path):
     assert [r.path for r in found.used] == [new, other_seed]
     assert found.used[0].payload["extra"]["marker"] == "new"
     assert found.superseded == (old,)
-    assert [p.name for p in found.previous] == ["01_underfitting.prev.json"]
+    assert [p.name for p in found.previous] == ["01_underfitting.20261128-101010.prev.json"]
     assert sorted(p.name for p in found.not_results) == ["broken.json", "oracle.json"]
 
 
