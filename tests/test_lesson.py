@@ -57,8 +57,21 @@ def test_profiles_are_strict():
 def test_every_lesson_has_the_same_keys_in_every_profile():
     for lesson, by_profile in profiles.LESSON_SETTINGS.items():
         assert set(by_profile) == set(profiles.PROFILES), lesson
-        keys = {p: set(v) for p, v in by_profile.items()}
+        keys = {p: set(profiles.lesson_config(lesson, p)) for p in profiles.PROFILES}
         assert len({frozenset(k) for k in keys.values()}) == 1, (lesson, keys)
+
+
+def test_profile_overrides_name_workshop_keys_and_change_them():
+    """smoke and full list only what they change: a misspelt key would otherwise become a new
+    setting no lesson reads, and a repeated value hides what the profile really changes."""
+    for lesson, by_profile in profiles.LESSON_SETTINGS.items():
+        base = by_profile["workshop"]
+        for name, overrides in by_profile.items():
+            if name == "workshop":
+                continue
+            assert set(overrides) <= set(base), (lesson, name, set(overrides) - set(base))
+            same = [k for k, v in overrides.items() if base[k] == v]
+            assert not same, f"{lesson}: {name} repeats the workshop's {same}"
 
 
 def test_check_version():
