@@ -295,4 +295,3 @@ def leaked_solution_lines(
         present.update(line.strip() for line in cell.source.splitlines())
         present.update(line.strip() for line in stream_text(cell).splitlines())
     return sorted(line for line in distinctive_solution_lines(original) if line in present)
-

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from coursetools import formatting
-from coursetools.files import write_text_keeping_previous
+from coursetools.files import is_generation, write_text_keeping_previous
 from helpers.training import RunRecord
 
 TABLE_COLUMNS = (
@@ -140,3 +140,37 @@ def load_json(path: Path) -> dict[str, Any]:
     """Read a results file written by :func:`save_json`."""
     with open(path) as fh:
         return json.load(fh)
+
+
+def best_run_per_lesson(
+    folder: Path, profile: str, seed: int, pattern: str = "[0-9][0-9]_*.json"
+) -> pd.DataFrame:
+    """Each lesson's best run by validation accuracy, from the results files in ``folder``
+    written at ``profile`` and ``seed`` (other profiles, seeds and kept generations are
+    skipped; a lesson not run there is simply missing).
+
+    Columns: ``lesson``, ``best run``, ``n_train``, ``val_acc`` and ``test_acc`` (the lesson's
+    best test number, NaN when it tested nothing). Lesson 07 compares itself with 00-06 this way.
+    """
+    rows = []
+    for path in sorted(Path(folder).glob(pattern)):
+        if is_generation(path):
+            continue
+        res = load_json(path)
+        if res.get("profile") != profile or res.get("seed") != seed:
+            continue
+        scored = [r for r in res["runs"] if r.get("val_acc") is not None]
+        if not scored:
+            continue
+        best = max(scored, key=lambda r: r["val_acc"])
+        tested = [r["test_acc"] for r in res["runs"] if r.get("test_acc") is not None]
+        rows.append(
+            {
+                "lesson": res["lesson"],
+                "best run": best["name"],
+                "n_train": best["n_train"],
+                "val_acc": best["val_acc"],
+                "test_acc": max(tested) if tested else np.nan,
+            }
+        )
+    return pd.DataFrame(rows, columns=["lesson", "best run", "n_train", "val_acc", "test_acc"])
