@@ -404,7 +404,9 @@ def build(source: Path, out: Path, pdf: bool, jobs: int = 2) -> list[Handout]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {__spec__.name}", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument(
         "--from",
         dest="source",

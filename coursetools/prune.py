@@ -20,7 +20,9 @@ from coursetools.paths import build_dir
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {__spec__.name}", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("folders", nargs="*", type=Path, help="default: build/lessons")
     parser.add_argument("--keep", default="3", help="generations to keep per file (default 3)")
     parser.add_argument("--yes", action="store_true", help="delete (default: only list)")

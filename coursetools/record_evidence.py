@@ -4,7 +4,7 @@ Usage: python -m coursetools.record_evidence RESULTS_DIR [RESULTS_DIR ...]
        (``make evidence PROFILE=workshop SEEDS="0 1 2 3 4"`` runs the lessons, then this)
 
 Reads every ``<lesson>.json`` in the folders (``*.prev.json`` generations are skipped) and
-writes its trimmed copy (see helpers/evidence.py) over the evidence of the same lesson,
+writes its trimmed copy (see coursetools/evidence.py) over the evidence of the same lesson,
 profile and seed. Smoke runs and unverified data are refused with the reason. Prints one line
 per file with the claims that held; review the diff and commit it.
 """
@@ -33,7 +33,9 @@ def result_files(folder: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {__spec__.name}", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("folders", nargs="+", type=Path, help="folders of lesson results")
     args = parser.parse_args(argv)
     root = evidence_dir()

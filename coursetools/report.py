@@ -3,13 +3,13 @@
 Usage: python -m coursetools.report [--results DIR ...] [--out build/report.md]
 
 Reads every lesson results file under the results folders, recursively: by default the
-committed evidence (evidence/<profile>/<lesson>/seed<N>.json, see helpers/evidence.py), so a
+committed evidence (evidence/<profile>/<lesson>/seed<N>.json, see coursetools/evidence.py), so a
 fresh clone builds the ledger without running a lesson; with --results, your own runs
 (<lesson>.json written by lesson.finish(), e.g. build/lessons). Of several files for the same
 lesson, profile and seed the newest is used; *.prev.json generations are skipped. Writes
 build/report.md and build/report.html; the previous report is kept as a generation. Every
 number and verdict comes from the results files; the claims themselves
-are registered in helpers/ledger.py.
+are registered in coursetools/ledger.py.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def header(folders: Sequence[Path], found: Collection) -> list[str]:
         "",
         f"Generated {datetime.now():%Y-%m-%d %H:%M} by `make report` from the results files the "
         "executed lessons wrote. Every value and verdict below is read from those files; the "
-        "article claims are registered in `helpers/ledger.py` and cite the articles in "
+        "article claims are registered in `coursetools/ledger.py` and cite the articles in "
         "`shared/seeds/` by file number.",
         "",
         f"- Results folders: {', '.join(f'`{show_path(f)}`' for f in folders)}",
@@ -262,7 +262,9 @@ def to_html(markdown: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {__spec__.name}", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument(
         "--results",
         nargs="+",

@@ -42,7 +42,9 @@ def default_out(profile: str, seed: int) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {__spec__.name}", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--profile", default="workshop", help=f"one of {', '.join(PROFILES)}")
     parser.add_argument("--seed", default="0", help=f"integer seed from 0 to {MAX_SEED}")
     parser.add_argument("--only", nargs="*", default=None, help="lesson number prefixes")

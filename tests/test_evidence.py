@@ -1,6 +1,6 @@
 """The committed evidence (evidence/<profile>/<lesson>/seed<N>.json): its format, that it covers
 every lesson and claim, that the committed notebooks agree with it, and that the ledger finds
-every number it needs in it (helpers/evidence.py, coursetools/record_evidence.py)."""
+every number it needs in it (coursetools/evidence.py, coursetools/record_evidence.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The claims ledger (helpers/ledger.py) and `make report` (coursetools/report.py), on
+"""The claims ledger (coursetools/ledger.py) and `make report` (coursetools/report.py), on
 synthetic results files written into temporary folders."""
 
 from __future__ import annotations
