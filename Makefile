@@ -85,7 +85,7 @@ wheelhouse: $(STAMP)  ## download every pinned package into build/wheelhouse/ (o
 
 test: unit smoke nbval e2e  ## everything CI runs: unit, notebook execution, nbval, JupyterLab in Chromium
 
-unit: $(STAMP)  ## helpers unit tests (fast, offline)
+unit: $(STAMP)  ## unit tests of helpers and coursetools (fast, offline)
 	COURSE_BUILD_DIR=$(TEST_BUILD) $(BIN)/python -m pytest -m "not notebooks and not browser" -q -n $(TEST_JOBS)
 
 smoke: $(STAMP)  ## execute notebooks with papermill: smoke profile, student copies, reproducibility
