@@ -432,3 +432,48 @@ def report_lines(
             "Not an error:\n`make evidence` re-records the evidence."
         )
     return lines
+
+
+SIZE_LABELS = {"workshop": "4,000 digits", "full": "60,000 digits"}
+
+
+def _value_range(low: float, high: float) -> str:
+    ends = formatting.number(low)
+    return ends if formatting.number(high) == ends else f"{ends} to {formatting.number(high)}"
+
+
+def data_size_lines(lesson: str, also: Sequence[str] = (), root: Path | None = None) -> list[str]:
+    """Each claim of ``lesson`` at both data sizes, from the committed evidence alone: at how
+    many seeds it held on the workshop's 4,000 digits and on the official 60,000 (full), and,
+    for a claim whose verdict differs or that ``also`` names, the range of each of its numbers
+    at both sizes."""
+    unknown = [k for k in also if k not in claim_evidence(load("workshop", lesson, root))]
+    if unknown:
+        raise EvidenceError(f"{lesson} has no committed claim {', '.join(map(repr, unknown))}.")
+    by_size = {p: claim_evidence(load(p, lesson, root)) for p in SIZE_LABELS}
+    seeds = {
+        p: seed_span(sorted({s for ev in by_size[p].values() for s in ev.seeds})) for p in by_size
+    }
+    if not by_size["full"]:
+        return [f"{lesson}: no committed full-profile evidence yet (make evidence PROFILE=full)."]
+    lines = [
+        "Committed results, no training: claims held at how many seeds, on "
+        f"{SIZE_LABELS['workshop']} (workshop, seeds {seeds['workshop']}) | "
+        f"{SIZE_LABELS['full']} (full, official MNIST, seeds {seeds['full']})"
+    ]
+    for key, small in by_size["workshop"].items():
+        large = by_size["full"].get(key)
+        if large is None:
+            lines.append(f"  {key}: {small.held}/{len(small.seeds)} | not measured at full")
+            continue
+        same = small.held / len(small.seeds) == large.held / len(large.seeds)
+        mark = "" if same else "   <- the verdict changes with the data size"
+        lines.append(
+            f"  {key}: {small.held}/{len(small.seeds)} | {large.held}/{len(large.seeds)}{mark}"
+        )
+        if not same or key in also:
+            for name, (lo, hi) in small.ranges.items():
+                if name in large.ranges:
+                    at_full = _value_range(*large.ranges[name])
+                    lines.append(f"      {name}: {_value_range(lo, hi)} | {at_full}")
+    return lines

@@ -165,6 +165,13 @@ class Lesson:
         values = evidence.seed_values(PROSE_PROFILE, self.name, ref, minus)
         print(evidence.range_line(ref, values, unit=unit, digits=digits, minus=minus))
 
+    def show_data_sizes(self, also: tuple[str, ...] = ()) -> None:
+        """Print every claim of this lesson at both data sizes from the committed evidence: the
+        workshop's 4,000 digits and the official 60,000 (full profile), with the numbers behind
+        each claim whose verdict changes and each claim named in ``also``. Nothing is trained,
+        whatever this run's profile."""
+        print("\n".join(evidence.data_size_lines(self.name, also)))
+
     def show_verdicts(self, run_name: str) -> None:
         """Print the diagnosis verdict of one run at each committed workshop seed, so the
         prose's "on some seeds it is called ..." is printed right above it."""

@@ -443,3 +443,34 @@ def test_held_at_every_seed_needs_two_seeds_and_leaves_timings_out(tmp_path):
     write(1, [steady, speed, {"key": "shaky", "holds": False, "measured": {}}])
     keys, seeds = evidence.held_at_every_seed("full", "04_tuning", tmp_path)
     assert keys == {"steady"} and seeds == (0, 1)
+
+
+def test_data_size_lines_show_each_claim_at_both_sizes_and_the_numbers_that_change(tmp_path):
+    def write(profile, seed, claims):
+        path = tmp_path / profile / "02_overfitting" / f"seed{seed}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"seed": seed, "claims": claims}))
+
+    def claim(key, holds, gap):
+        return {"key": key, "holds": holds, "measured": {"gap": gap}}
+
+    for seed, gap in enumerate((0.06, 0.05)):
+        write("workshop", seed, [claim("memorises", True, gap), claim("steady", True, 0.3)])
+    write("full", 0, [claim("memorises", False, 0.017), claim("steady", True, 0.25)])
+    lines = evidence.data_size_lines("02_overfitting", root=tmp_path)
+    assert "4,000 digits (workshop, seeds 0, 1)" in lines[0] and "(full, official MNIST" in lines[0]
+    assert lines[1] == "  memorises: 2/2 | 0/1   <- the verdict changes with the data size"
+    assert lines[2] == "      gap: 0.05 to 0.06 | 0.017"
+    assert lines[3] == "  steady: 2/2 | 1/1"  # same verdict: numbers only when asked for
+    assert evidence.data_size_lines("02_overfitting", ("steady",), tmp_path)[3:] == [
+        "  steady: 2/2 | 1/1",
+        "      gap: 0.3 | 0.25",
+    ]
+    with pytest.raises(evidence.EvidenceError, match="no committed claim 'stedy'"):
+        evidence.data_size_lines("02_overfitting", ("stedy",), tmp_path)
+
+
+def test_every_lesson_shows_its_claims_at_both_data_sizes():
+    for path in lesson_notebooks():
+        sources = [c["source"] for c in json.loads(path.read_text())["cells"]]
+        assert any("lesson.show_data_sizes(" in "".join(s) for s in sources), path.name
