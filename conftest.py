@@ -14,11 +14,11 @@ def pytest_collectstart(collector):
 
 def _reference_seconds() -> dict[str, float]:
     import json
-    from pathlib import Path
 
-    path = Path(__file__).parent / "helpers" / "reference_timings.json"
+    from coursetools.paths import REFERENCE_TIMINGS  # no TensorFlow
+
     try:
-        return json.loads(path.read_text())["seconds"]["workshop"]
+        return json.loads(REFERENCE_TIMINGS.read_text())["seconds"]["workshop"]
     except (OSError, KeyError, ValueError):
         return {}
 

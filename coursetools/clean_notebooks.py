@@ -8,6 +8,7 @@ Exits 1 when it changed a file (so a pre-commit hook stops the commit for a re-a
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -28,7 +29,12 @@ def clean_file(path: Path) -> bool:
     return True
 
 
-def main(paths: list[str]) -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {__spec__.name}", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("notebooks", nargs="*", help="notebooks to clean in place")
+    paths = parser.parse_args(argv).notebooks
     changed = [p for p in paths if clean_file(Path(p))]
     for p in changed:
         print(f"{p}: run metadata removed")
@@ -36,4 +42,4 @@ def main(paths: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

@@ -6,7 +6,7 @@ beside the old one first, the old one is kept under a time-stamped ``*.prev`` na
 generation, never overwritten), and only then does the new one take its place.
 ``python -m coursetools.prune`` (``make prune``) deletes old generations when asked.
 
-Imports nothing heavy (no TensorFlow): course tooling loads it too.
+Imports nothing heavy (no TensorFlow): the lessons (helpers.lesson, helpers.results) load it too.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """How the course writes numbers: one formatter per kind, so tables, claims, the ledger, the
-doctor and the handouts agree. Standard library only: scripts load it without TensorFlow."""
+doctor and the handouts agree. Standard library only: the coursetools commands and helpers
+both load it, without TensorFlow."""
 
 from __future__ import annotations
 

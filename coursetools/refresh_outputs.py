@@ -8,8 +8,8 @@ metadata and widget state are dropped; kernelspec is pinned to python3.
 
 from __future__ import annotations
 
+import argparse
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -49,10 +49,12 @@ def refresh(path: Path) -> float:
     return seconds
 
 
-def main(paths: list[str]) -> int:
-    if not paths:
-        print(__doc__)
-        return 2
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {__spec__.name}", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("notebooks", nargs="+", help="lesson notebooks to re-execute in place")
+    paths = parser.parse_args(argv).notebooks
     for p in paths:
         seconds = refresh(Path(p))
         print(f"{p}: executed in {seconds:.1f} s and cleaned", flush=True)
@@ -60,4 +62,4 @@ def main(paths: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    raise SystemExit(main())

@@ -6,6 +6,7 @@ wheel and every other platform the full wheel; POSIX-only packages get their mar
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 
@@ -22,6 +23,9 @@ MARKERS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(
+        prog=f"python -m {__spec__.name}", description=__doc__.split("\n\n")[0]
+    ).parse_args(argv)
     frozen = subprocess.run(
         [sys.executable, "-m", "pip", "freeze", "--all", "--exclude-editable"],
         check=True,

@@ -23,7 +23,7 @@ profiles' settings) is the separate package :mod:`coursetools`, which never star
 
 from coursetools.parameters import ParameterError, check_parameters  # noqa: I001
 from coursetools.profiles import PROFILES, lesson_config
-from helpers import _tf  # noqa: F401  (must come first: quiet TensorFlow import)
+from helpers import _tf  # noqa: F401  (before anything that imports TensorFlow: quietly)
 from helpers._tf import keras  # the notebooks' Keras, imported after TensorFlow is quieted
 from helpers._version import __version__
 from helpers.data import DataError, MnistData, load_mnist

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import importlib.util
+import importlib
 import json
 import os
 import stat

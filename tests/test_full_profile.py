@@ -14,7 +14,7 @@ the cheapest lesson at full (about a minute and a half on a 2-core machine).
 from __future__ import annotations
 
 import hashlib
-import importlib.util
+import importlib
 import inspect
 import json
 from pathlib import Path

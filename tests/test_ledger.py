@@ -3,7 +3,7 @@ synthetic results files written into temporary folders."""
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import os
 import re

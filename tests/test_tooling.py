@@ -43,3 +43,17 @@ def test_help_lists_the_commands_and_an_unknown_one_is_refused(capsys):
     assert all(name in listing for name in coursetools.COMMANDS)
     assert coursetools_main(["reprot"]) == 2
     assert "Unknown command 'reprot'" in capsys.readouterr().err
+
+
+def test_every_command_answers_help_and_does_nothing_else(capsys):
+    """`python -m coursetools.<command> --help` must print the options, never run the command
+    (one once rewrote requirements.lock when asked for help)."""
+    for name in coursetools.COMMANDS:
+        module = importlib.import_module(f"coursetools.{name}")
+        try:
+            module.main(["--help"])
+        except SystemExit as exc:
+            assert exc.code == 0, name
+        else:
+            raise AssertionError(f"{name}: --help did not stop at the usage text")
+        assert f"python -m coursetools.{name}" in capsys.readouterr().out, name
