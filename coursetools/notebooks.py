@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from coursetools.parameters import check_parameters
-from coursetools.paths import lesson_notebooks  # noqa: F401  (re-exported for callers)
 
 
 def check_papermill_parameters(notebook: Path, parameters: Mapping[str, Any]) -> dict[str, Any]:

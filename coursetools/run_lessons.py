@@ -24,13 +24,9 @@ from coursetools.files import (
     keep_previous,
     write_text_keeping_previous,
 )
-from coursetools.notebooks import (
-    check_papermill_parameters,
-    execute_lesson,
-    lesson_notebooks,
-)
+from coursetools.notebooks import check_papermill_parameters, execute_lesson
 from coursetools.parameters import MAX_SEED, ParameterError
-from coursetools.paths import build_dir, repo_root
+from coursetools.paths import build_dir, lesson_notebooks, repo_root
 from coursetools.profiles import PROFILES
 
 ROOT = repo_root()

@@ -25,9 +25,9 @@ import pytest
 
 import helpers
 from coursetools import files
-from coursetools.notebooks import check_papermill_parameters, lesson_notebooks
+from coursetools.notebooks import check_papermill_parameters
 from coursetools.parameters import MAX_SEED, ParameterError, check_parameters
-from coursetools.paths import repo_root
+from coursetools.paths import lesson_notebooks, repo_root
 from helpers.data import DataError, load_mnist
 from helpers.lesson import Lesson, start_lesson
 from helpers.results import save_json

@@ -18,8 +18,7 @@ from coursetools.ledger import (
     lookup,
     notebook_claim_patterns,
 )
-from coursetools.notebooks import lesson_notebooks
-from coursetools.paths import repo_root
+from coursetools.paths import lesson_notebooks, repo_root
 from helpers.results import Claim
 
 ROOT = repo_root()

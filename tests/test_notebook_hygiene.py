@@ -8,8 +8,9 @@ import nbformat
 import papermill
 import pytest
 
-from coursetools.notebooks import check_papermill_parameters, lesson_notebooks
+from coursetools.notebooks import check_papermill_parameters
 from coursetools.parameters import PARAMETERS, ParameterError
+from coursetools.paths import lesson_notebooks
 
 NOTEBOOKS = lesson_notebooks()
 NBVAL_MARKERS = {

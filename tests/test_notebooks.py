@@ -11,7 +11,8 @@ from __future__ import annotations
 import papermill as pm
 import pytest
 
-from coursetools.notebooks import execute_lesson, lesson_notebooks
+from coursetools.notebooks import execute_lesson
+from coursetools.paths import lesson_notebooks
 
 NOTEBOOKS = lesson_notebooks()
 pytestmark = pytest.mark.notebooks
