@@ -22,6 +22,7 @@ from typing import Any
 
 from coursetools import formatting
 from coursetools.files import is_generation
+from coursetools.rules import lesson_claims
 
 HOLDS = "holds"
 FAILS = "does not hold"
@@ -380,25 +381,11 @@ def collect_results(folders: Iterable[Path]) -> Collection:
 
 
 # ----------------------------------------------------------------------------- notebooks
-_CLAIM_CALL = re.compile(r"""lesson\.claim\(\s*(f?)(["'])(.+?)\2""")
-
-
 def notebook_claim_patterns(folder: Path) -> dict[str, list[re.Pattern[str]]]:
     """For each lesson notebook in ``folder``, the claim keys its code passes to
     ``lesson.claim(...)``, as patterns (an f-string key such as ``f"loss_gap_{key}"`` matches
     any word in place of the braces)."""
-    import nbformat
-
-    found: dict[str, list[re.Pattern[str]]] = {}
-    for nb_path in sorted(Path(folder).glob("[0-9][0-9]_*.ipynb")):
-        nb = nbformat.read(nb_path, as_version=4)
-        source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-        patterns = []
-        for is_f, _, key in _CLAIM_CALL.findall(source):
-            parts = re.split(r"\{[^}]*\}", key) if is_f else [key]
-            patterns.append(re.compile(r"\w+".join(re.escape(p) for p in parts)))
-        found[nb_path.stem] = patterns
-    return found
+    return {lesson: [c.key for c in claims] for lesson, claims in lesson_claims(folder).items()}
 
 
 def key_in_notebook(key: str, patterns: Iterable[re.Pattern[str]]) -> bool:

@@ -198,6 +198,11 @@ LESSON_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         "full": {
             "epochs": 8,
             "patience": 3,
+            # lighter augmentation: with 48,000 digits and 8 epochs the workshop's moderate
+            # setting scored lower on the validation split (chosen there; see evidence/README.md)
+            "rotation": 5,
+            "translation": 0.08,
+            "zoom": 0.05,
             "retrain_on_all": False,
             "exercise_size": 2000,
             "exercise_epochs": 10,

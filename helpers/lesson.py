@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from coursetools import evidence
+from coursetools import evidence, rules
 from coursetools.files import ensure_writable, write_keeping_previous
 from coursetools.parameters import check_parameters
 from coursetools.paths import run_dir
@@ -137,10 +137,18 @@ class Lesson:
         return path
 
     # ------------------------------------------------------------------ claims
-    def claim(self, key: str, statement: str, holds: bool, **measured: Any) -> None:
-        """Record whether a claim of the lesson held, with the numbers it was judged on (it
-        returns nothing, so a notebook cell that ends with a claim prints nothing)."""
-        c = Claim(key, statement, bool(holds), measured)
+    def claim(self, key: str, statement: str, rule: str, **measured: Any) -> None:
+        """Record a claim of the lesson: the numbers it is judged on and whether they satisfy
+        ``rule``, a Python expression over those numbers' names (e.g. ``"gap >= 0.04"``; see
+        :func:`coursetools.rules.judge`). The verdict follows from the recorded numbers alone,
+        so it can be recomputed from the evidence, and a test can break the numbers and see the
+        claim fail. Returns nothing, so a cell that ends with a claim prints nothing."""
+        if not isinstance(rule, str):
+            raise TypeError(
+                f"claim {key!r}: the rule must be a string expression over the measured values "
+                f"(e.g. \"gap >= 0.04\"), got {type(rule).__name__}"
+            )
+        c = Claim(key, statement, rules.judge(rule, measured), measured, rule)
         self.claims = [old for old in self.claims if old.key != key] + [c]
 
     def show_evidence(self, key: str) -> None:

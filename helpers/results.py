@@ -68,12 +68,14 @@ def format_table(df: pd.DataFrame) -> str:
 
 @dataclass
 class Claim:
-    """A statement the lesson tests, whether it held, and the numbers it was judged on."""
+    """A statement the lesson tests, whether it held, the numbers it was judged on and the rule
+    (an expression over those numbers, see :mod:`coursetools.rules`) that judged them."""
 
     key: str
     statement: str
     holds: bool
     measured: dict[str, Any] = field(default_factory=dict)
+    rule: str = ""
 
     def line(self) -> str:
         nums = ", ".join(f"{k}={formatting.number(v)}" for k, v in self.measured.items())

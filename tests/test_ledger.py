@@ -464,9 +464,9 @@ def test_collect_keeps_newest_and_skips_backups_and_other_json(tmp_path):
 def test_claim_keys_are_parsed_from_notebook_code(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.cells = [
-        nbformat.v4.new_markdown_cell('lesson.claim("in_markdown", "x", True)'),
-        nbformat.v4.new_code_cell('lesson.claim(\n    "plain_key", "s", True)'),
-        nbformat.v4.new_code_cell('for key in k:\n    lesson.claim(f"gap_{key}", "s", True)'),
+        nbformat.v4.new_markdown_cell('lesson.claim("in_markdown", "x", "a > 0", a=1)'),
+        nbformat.v4.new_code_cell('lesson.claim(\n    "plain_key", "s", "a > 0", a=1)'),
+        nbformat.v4.new_code_cell('for key in k:\n    lesson.claim(f"gap_{key}", "s", "a > 0", a=1)'),
     ]
     nbformat.write(nb, tmp_path / "03_demo.ipynb")
     patterns = notebook_claim_patterns(tmp_path)["03_demo"]

@@ -87,8 +87,8 @@ def test_lesson_end_to_end_smoke(isolated_env, capsys):
     split = lesson.split(train_size=200)
     assert len(split.y_train) == 200 and len(split.y_val) == 800
     run = lesson.train("lin", helpers.build_linear, split, epochs=1, verbose="quiet")
-    lesson.claim("c1", "one epoch was run", run.epochs == 1, epochs=run.epochs)
-    lesson.claim("c2", "impossible", False)
+    lesson.claim("c1", "one epoch was run", "epochs == 1", epochs=run.epochs)
+    lesson.claim("c2", "impossible", "value > 1", value=0.5)
     acc = lesson.evaluate_test(run)
     assert 0 < acc <= 1
     with pytest.raises(ValueError, match="already evaluated"):
@@ -101,6 +101,7 @@ def test_lesson_end_to_end_smoke(isolated_env, capsys):
     saved = json.loads(path.read_text())
     assert saved["profile"] == "smoke" and saved["data"]["source"] == "embedded"
     assert saved["claims"][0]["holds"] is True and saved["runs"][0]["name"] == "lin"
+    assert saved["claims"][0]["rule"] == "epochs == 1"
     lesson.finish()  # a re-run keeps the previous results
     assert len(files.generations(path)) == 1
     assert "previous results kept" in capsys.readouterr().out
@@ -108,9 +109,19 @@ def test_lesson_end_to_end_smoke(isolated_env, capsys):
     assert model_path.suffix == ".keras" and model_path.exists()
 
 
+def test_a_claim_is_judged_by_a_rule_over_its_numbers_not_by_a_ready_verdict(isolated_env):
+    lesson = Lesson("01_underfitting", "smoke", 0)
+    with pytest.raises(TypeError, match="rule must be a string expression"):
+        lesson.claim("k", "s", True, value=0.5)
+    with pytest.raises(ValueError, match="'gap' is not defined"):
+        lesson.claim("k", "s", "gap > 0.1", value=0.5)
+    lesson.claim("k", "s", "value > 0.1", value=0.5)
+    assert lesson.claims[0].holds and lesson.claims[0].rule == "value > 0.1"
+
+
 def test_workshop_profile_asserts_claims(isolated_env):
     lesson = Lesson("01_underfitting", "workshop", 0)
-    lesson.claim("x", "a claim that fails", False, value=0.5)
+    lesson.claim("x", "a claim that fails", "value > 1", value=0.5)
     with pytest.raises(AssertionError, match="a claim that fails \\(value=0.5\\)"):
         lesson.finish()
 
@@ -118,8 +129,8 @@ def test_workshop_profile_asserts_claims(isolated_env):
 def test_full_profile_lists_failing_claims_as_findings(isolated_env, capsys):
     lesson = Lesson("01_underfitting", "full", 0)
     lesson.data = helpers.load_mnist("embedded")
-    lesson.claim("holds", "a claim that holds", True)
-    lesson.claim("breaks", "a claim that breaks at this size", False, value=0.5)
+    lesson.claim("holds", "a claim that holds", "value < 1", value=0.5)
+    lesson.claim("breaks", "a claim that breaks at this size", "value > 1", value=0.5)
     lesson.finish()  # full on the embedded digits: reported, not asserted
     out = capsys.readouterr().out
     assert "reported, not asserted (1/2 hold; the data is not the verified official MNIST)" in out
@@ -151,8 +162,8 @@ def test_full_profile_asserts_what_its_own_evidence_calibrates(isolated_env, mon
 
     lesson = Lesson("01_underfitting", "full", 0)
     lesson.data = official
-    lesson.claim("steady", "held at every committed seed", True)
-    lesson.claim("shaky", "held at one seed", False)
+    lesson.claim("steady", "held at every committed seed", "value < 1", value=0.5)
+    lesson.claim("shaky", "held at one seed", "value > 1", value=0.5)
     lesson.finish()  # only a claim its evidence calibrates is asserted
     out = capsys.readouterr().out
     assert "asserted are the 1 that held at every committed full-profile seed" in out
@@ -160,20 +171,20 @@ def test_full_profile_asserts_what_its_own_evidence_calibrates(isolated_env, mon
 
     lesson = Lesson("01_underfitting", "full", 0)
     lesson.data = official
-    lesson.claim("steady", "held at every committed seed", False, value=0.5)
+    lesson.claim("steady", "held at every committed seed", "value > 1", value=0.5)
     with pytest.raises(AssertionError, match=r"held at every committed full-profile seed \(0, 1\)"):
         lesson.finish()
 
     _full_evidence(root, "02_overfitting", {0: {"a": False}, 1: {"a": True}})
     lesson = Lesson("02_overfitting", "full", 0)  # nothing held at every seed: reported only
     lesson.data = official
-    lesson.claim("a", "held at one seed", False)
+    lesson.claim("a", "held at one seed", "value > 1", value=0.5)
     lesson.finish()
     assert "no claim held at every committed full-profile seed" in capsys.readouterr().out
 
     lesson = Lesson("01_underfitting", "full", 0)  # not the official data: reported only
     lesson.data = helpers.load_mnist("embedded")
-    lesson.claim("steady", "held at every committed seed", False)
+    lesson.claim("steady", "held at every committed seed", "value > 1", value=0.5)
     lesson.finish()
     assert "not the verified official MNIST" in capsys.readouterr().out
 
