@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("make bench", "lesson wall times, peak memory, training throughput"),
     "refresh_outputs": ("make outputs", "re-execute the committed notebooks in place"),
     "clean_notebooks": ("pre-commit", "drop run metadata from lesson notebooks"),
-    "calibrate": ("", "one lesson at several seeds: each claim's numbers per seed"),
+    "calibrate": ("", "one lesson at several seeds (a sweep): each claim's numbers per seed"),
+    "sweep": ("make sweep", "lessons x seeds x profiles as tasks on Dask (local or a cluster)"),
     "write_lock": ("make lock", "rewrite requirements.lock from .venv"),
 }
