@@ -68,9 +68,7 @@ def _key_pattern(node: ast.expr) -> re.Pattern[str]:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return re.compile(re.escape(node.value))
     if isinstance(node, ast.JoinedStr):  # each {...} stands for one word
-        parts = [
-            re.escape(v.value) if isinstance(v, ast.Constant) else r"\w+" for v in node.values
-        ]
+        parts = [re.escape(v.value) if isinstance(v, ast.Constant) else r"\w+" for v in node.values]
         return re.compile("".join(parts))
     raise RuleError(f"a claim key must be a string or an f-string, got {ast.unparse(node)}")
 

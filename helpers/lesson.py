@@ -146,7 +146,7 @@ class Lesson:
         if not isinstance(rule, str):
             raise TypeError(
                 f"claim {key!r}: the rule must be a string expression over the measured values "
-                f"(e.g. \"gap >= 0.04\"), got {type(rule).__name__}"
+                f'(e.g. "gap >= 0.04"), got {type(rule).__name__}'
             )
         c = Claim(key, statement, rules.judge(rule, measured), measured, rule)
         self.claims = [old for old in self.claims if old.key != key] + [c]

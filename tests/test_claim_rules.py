@@ -76,9 +76,7 @@ BROKEN: dict[str, dict[str, list[Break]]] = {
     },
     "03_augmentation": {
         "mirrored_digits_are_not_digits": [{"mirrored_val_acc": 0.95}],
-        "augmented_model_tolerates_shifts": [
-            same_as("augmented_drop_points", "plain_drop_points")
-        ],
+        "augmented_model_tolerates_shifts": [same_as("augmented_drop_points", "plain_drop_points")],
         "augmentation_helps_small": [{"gain_points": 0.0}],
         "gain_shrinks_with_size": [same_as("gain_large", "gain_small")],
         "gain_small_at_largest": [{"gain_points": 5.0}, {"gain_points": -5.0}],
@@ -133,7 +131,14 @@ BROKEN: dict[str, dict[str, list[Break]]] = {
         "baseline_overfits": [{"train_acc": 0.90}, {"gap": 0.01}],
         **{
             f"loss_gap_{k}": [same_as("loss_gap", "baseline_loss_gap")]
-            for k in ("dropout", "l2", "weight_decay", "batch_norm", "early_stopping", "combination")
+            for k in (
+                "dropout",
+                "l2",
+                "weight_decay",
+                "batch_norm",
+                "early_stopping",
+                "combination",
+            )
         },
         "accuracy_gap_stays": [{"min_gap": 0.0}],
         "dropout_not_significant": [{"changes": [0.0, 0.05]}],

@@ -466,7 +466,7 @@ def test_claim_keys_are_parsed_from_notebook_code(tmp_path):
     nb.cells = [
         nbformat.v4.new_markdown_cell('lesson.claim("in_markdown", "x", "a > 0", a=1)'),
         nbformat.v4.new_code_cell('lesson.claim(\n    "plain_key", "s", "a > 0", a=1)'),
-        nbformat.v4.new_code_cell('for key in k:\n    lesson.claim(f"gap_{key}", "s", "a > 0", a=1)'),
+        nbformat.v4.new_code_cell('for k in ks:\n    lesson.claim(f"gap_{k}", "s", "a > 0", a=1)'),
     ]
     nbformat.write(nb, tmp_path / "03_demo.ipynb")
     patterns = notebook_claim_patterns(tmp_path)["03_demo"]
