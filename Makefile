@@ -19,7 +19,7 @@ LAB_DIR ?= notebooks
 # Test runs write their results here, never over a learner's own runs in build/lessons.
 TEST_BUILD := build/test-runs
 
-.PHONY: help setup lab lessons evidence sweep prune handouts student doctor report bench test unit smoke nbval e2e lint \
+.PHONY: help setup lab lessons evidence rejudge sweep prune handouts student doctor report bench test unit smoke nbval e2e lint \
         wheelhouse data outputs lock clean clean-all
 
 help:  ## list the targets, grouped by who uses them
@@ -109,6 +109,9 @@ evidence: $(STAMP)  ## calibrate: run the lessons at PROFILE for each of SEEDS, 
 	    || failed="$$failed $$s"; done; \
 	$(BIN)/python -m coursetools.record_evidence $(foreach s,$(SEEDS),build/lessons/$(PROFILE)-seed$(s)); \
 	if [ -n "$$failed" ]; then echo "Lessons failed at seed(s)$$failed: see above; evidence records what they measured."; exit 1; fi
+
+rejudge: $(STAMP)  ## re-judge the committed evidence by the notebooks' current claim rules (no training)
+	$(BIN)/python -m coursetools.record_evidence --rejudge
 
 sweep: $(STAMP)  ## lessons x SEEDS x PROFILES on Dask (SCHEDULER=tcp://host:8786 for a cluster; WORKERS; ONLY; RECORD=1)
 	$(BIN)/python -m coursetools.sweep --profiles $(or $(PROFILES),$(PROFILE)) --seeds $(or $(SEEDS),0) \

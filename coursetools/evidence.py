@@ -25,6 +25,7 @@ from typing import Any
 from coursetools import formatting
 from coursetools.files import write_text_keeping_previous
 from coursetools.paths import repo_root
+from coursetools.rules import judge
 
 EVIDENCE_ENV = "COURSE_EVIDENCE_DIR"
 EVIDENCE_PROFILES = ("workshop", "full")
@@ -444,13 +445,16 @@ def _value_range(low: float, high: float) -> str:
 
 def data_size_lines(lesson: str, also: Sequence[str] = (), root: Path | None = None) -> list[str]:
     """Each claim of ``lesson`` at both data sizes, from the committed evidence alone: at how
-    many seeds it held on the workshop's 4,000 digits and on the official 60,000 (full), and,
-    for a claim whose verdict differs or that ``also`` names, the range of each of its numbers
-    at both sizes."""
+    many seeds the workshop's claim held on its 4,000 digits and on the official 60,000 (full;
+    the workshop's rule re-judged on the numbers measured there), and, for a claim whose
+    verdict differs or that ``also`` names, the range of each of its numbers at both sizes.
+    Where the full profile asserts its own version of a claim, that version follows."""
     unknown = [k for k in also if k not in claim_evidence(load("workshop", lesson, root))]
     if unknown:
         raise EvidenceError(f"{lesson} has no committed claim {', '.join(map(repr, unknown))}.")
-    by_size = {p: claim_evidence(load(p, lesson, root)) for p in SIZE_LABELS}
+    loaded = {p: load(p, lesson, root) for p in SIZE_LABELS}
+    by_size = {p: claim_evidence(loaded[p]) for p in SIZE_LABELS}
+    full_claims = _claims_by_key(loaded["full"])
     seeds = {
         p: seed_span(sorted({s for ev in by_size[p].values() for s in ev.seeds})) for p in by_size
     }
@@ -466,14 +470,32 @@ def data_size_lines(lesson: str, also: Sequence[str] = (), root: Path | None = N
         if large is None:
             lines.append(f"  {key}: {small.held}/{len(small.seeds)} | not measured at full")
             continue
-        same = small.held / len(small.seeds) == large.held / len(large.seeds)
+        # the workshop's claim, judged on the numbers measured at full
+        workshop_rule = _claims_by_key(loaded["workshop"])[key][0].get("rule")
+        at_full = full_claims[key]
+        held = large.held
+        if workshop_rule and at_full[0].get("rule") != workshop_rule:
+            held = sum(judge(workshop_rule, c["measured"]) for c in at_full)
+        same = small.held / len(small.seeds) == held / len(large.seeds)
         mark = "" if same else "   <- the verdict changes with the data size"
-        lines.append(
-            f"  {key}: {small.held}/{len(small.seeds)} | {large.held}/{len(large.seeds)}{mark}"
-        )
+        lines.append(f"  {key}: {small.held}/{len(small.seeds)} | {held}/{len(large.seeds)}{mark}")
         if not same or key in also:
             for name, (lo, hi) in small.ranges.items():
                 if name in large.ranges:
-                    at_full = _value_range(*large.ranges[name])
-                    lines.append(f"      {name}: {_value_range(lo, hi)} | {at_full}")
+                    at_full_range = _value_range(*large.ranges[name])
+                    lines.append(f"      {name}: {_value_range(lo, hi)} | {at_full_range}")
+        if workshop_rule and at_full[0].get("rule", workshop_rule) != workshop_rule:
+            lines.append(
+                f"      at full the lesson claims instead (held {large.held}/{len(large.seeds)}): "
+                f"{at_full[0]['statement']}"
+            )
     return lines
+
+
+def _claims_by_key(evidence: Mapping[int, Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Each claim key's recorded claims, one per committed seed."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for payload in evidence.values():
+        for claim in payload["claims"]:
+            found.setdefault(claim["key"], []).append(claim)
+    return found

@@ -62,6 +62,21 @@ class DeclaredClaim:
     key: re.Pattern[str]
     rule: str
     measured: tuple[str, ...]
+    #: the statement when written as a plain string (an f-string is only known when it runs)
+    statement: str | None = None
+    #: what the full profile asserts instead (``full=(statement, rule)``), if anything
+    full_statement: str | None = None
+    full_rule: str | None = None
+
+    def rule_at(self, profile: str) -> str:
+        """The rule this claim is judged by at ``profile``."""
+        return self.full_rule if profile == "full" and self.full_rule is not None else self.rule
+
+    def statement_at(self, profile: str) -> str | None:
+        """The statement this claim makes at ``profile`` (None: not a plain string)."""
+        if profile == "full" and self.full_statement is not None:
+            return self.full_statement
+        return self.statement
 
 
 def _key_pattern(node: ast.expr) -> re.Pattern[str]:
@@ -73,10 +88,16 @@ def _key_pattern(node: ast.expr) -> re.Pattern[str]:
     raise RuleError(f"a claim key must be a string or an f-string, got {ast.unparse(node)}")
 
 
+def _literal_text(node: ast.expr) -> str | None:
+    # adjacent string literals are already one Constant in the AST
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
 def notebook_claims(path: Path) -> list[DeclaredClaim]:
-    """Every ``lesson.claim(key, statement, rule, **measured)`` call in the notebook at
-    ``path``, read from its code without running it. A rule that is not a plain string literal
-    is a :class:`RuleError`: the rule must be readable (and re-checkable) as written."""
+    """Every ``lesson.claim(key, statement, rule, [full=(statement, rule),] **measured)`` call
+    in the notebook at ``path``, read from its code without running it. A rule that is not a
+    plain string literal is a :class:`RuleError`: the rule must be readable (and re-checkable)
+    as written."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
@@ -104,8 +125,26 @@ def notebook_claims(path: Path) -> list[DeclaredClaim]:
                     f"(an expression over the measured values), got "
                     f"{ast.unparse(rule) if rule else 'nothing'}"
                 )
-            names = tuple(k.arg for k in node.keywords if k.arg is not None)
-            found.append(DeclaredClaim(key, rule.value, names))
+            names = tuple(k.arg for k in node.keywords if k.arg not in (None, "full"))
+            full = next((k.value for k in node.keywords if k.arg == "full"), None)
+            full_statement = full_rule = None
+            if full is not None:
+                if not (
+                    isinstance(full, ast.Tuple)
+                    and len(full.elts) == 2
+                    and all(
+                        isinstance(e, ast.Constant) and isinstance(e.value, str) for e in full.elts
+                    )
+                ):
+                    raise RuleError(
+                        f"{path.name}: full= of claim {key.pattern!r} must be a pair of string "
+                        f"literals (statement, rule), got {ast.unparse(full)}"
+                    )
+                full_statement, full_rule = (e.value for e in full.elts)
+            statement = _literal_text(node.args[1]) if len(node.args) > 1 else None
+            found.append(
+                DeclaredClaim(key, rule.value, names, statement, full_statement, full_rule)
+            )
     return found
 
 

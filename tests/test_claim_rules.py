@@ -2,8 +2,11 @@
 those numbers the way a broken model (or a missing effect) would breaks the claim.
 
 The base numbers are the committed evidence (workshop, seed 0), where every claim holds; each
-entry of ``BROKEN`` changes some of them and the claim must then fail. The committed verdicts
-at every profile and seed must also follow from the committed numbers by the notebook's rule.
+entry of ``BROKEN`` changes some of them and the claim must then fail. The same breaks, or
+those of ``BROKEN_FULL`` where 60,000 digits need their own, must also fail each claim the full
+profile asserts, on the committed full-profile numbers (seed 0) and by its full-profile rule.
+The committed verdicts at every profile and seed must also follow from the committed numbers by
+the notebook's rule for that profile.
 """
 
 from __future__ import annotations
@@ -181,20 +184,59 @@ BROKEN: dict[str, dict[str, list[Break]]] = {
 }
 
 
+# Where the full profile's own version of a claim (``full=``) needs other breaks than BROKEN's.
+BROKEN_FULL: dict[str, dict[str, list[Break]]] = {
+    "00_data_and_baseline": {
+        # a shuffled split: every digit on both sides
+        "sorted_validation_digits_unseen": [
+            {"validation_classes": list(range(10)), "training_classes": list(range(10))},
+            {"training_classes": list(range(10))},
+        ],
+    },
+    "02_overfitting": {
+        "article_about_95": [{"val_acc": 0.95}],  # what the articles say it scores
+        "mlp_memorises": [{"train_acc": 0.95}, {"gap": 0.003}],
+    },
+    "04_tuning": {
+        # the claim at full: the dropped epoch is real but costs little; a big cost breaks it
+        "dropped_epochs_cost_accuracy": [
+            lambda m: {"naive_epochs": [m["cv_epochs"]]},
+            {"fixed_epochs": [1]},
+            same_as("cv_1_epoch", "cv_fixed", -0.05),
+        ],
+    },
+    "05_initialization": {
+        # the claim at full: the signal vanishes, yet training leaves chance; stuck breaks it
+        "small_init_vanishes": [{"act_ratio": 10.0}, {"grad_ratio": 10.0}, {"val_acc": 0.11}],
+    },
+}
+
+
 def evidence_files(profile: str | None = None):
     pattern = f"{profile or '*'}/*/seed*.json"
     return sorted(EVIDENCE.glob(pattern))
 
 
-def base_claims(lesson: str) -> dict[str, dict[str, Any]]:
-    data = json.loads((EVIDENCE / "workshop" / lesson / "seed0.json").read_text())
+def base_claims(lesson: str, profile: str = "workshop") -> dict[str, dict[str, Any]]:
+    data = json.loads((EVIDENCE / profile / lesson / "seed0.json").read_text())
     return {c["key"]: c for c in data["claims"]}
 
 
-def rule_of(lesson: str, key: str) -> str:
+def rule_of(lesson: str, key: str, profile: str = "workshop") -> str:
     found = declared(CLAIMS[lesson], key)
     assert found is not None, f"{lesson}: claim {key} is not declared in the notebook"
-    return found.rule
+    return found.rule_at(profile)
+
+
+def asserted_at_full(lesson: str) -> set[str]:
+    """The claims the full profile asserts: those that held at every committed full seed."""
+    held: dict[str, bool] = {}
+    for path in evidence_files("full"):
+        data = json.loads(path.read_text())
+        if data["lesson"] == lesson:
+            for c in data["claims"]:
+                held[c["key"]] = held.get(c["key"], True) and c["holds"]
+    return {k for k, ok in held.items() if ok}
 
 
 # ----------------------------------------------------------------------------- judge
@@ -234,6 +276,78 @@ def test_a_claim_rule_must_be_a_literal_string(tmp_path):
         lesson_claims(tmp_path)
 
 
+def test_a_full_profile_version_is_read_from_the_notebook_and_must_be_literal(tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            'lesson.claim("k", "gap >= 4 points", "gap >= 0.04", '
+            'full=("gap >= 1 point", "gap >= 0.01"), gap=gap)'
+        )
+    ]
+    nbformat.write(nb, tmp_path / "09_demo.ipynb")
+    (found,) = lesson_claims(tmp_path)["09_demo"]
+    assert found.measured == ("gap",)
+    assert (found.rule_at("workshop"), found.statement_at("workshop")) == (
+        "gap >= 0.04",
+        "gap >= 4 points",
+    )
+    assert (found.rule_at("full"), found.statement_at("full")) == ("gap >= 0.01", "gap >= 1 point")
+    nb.cells = [nbformat.v4.new_code_cell('lesson.claim("k", "s", "g > 0", full=FULL, g=g)')]
+    nbformat.write(nb, tmp_path / "09_demo.ipynb")
+    with pytest.raises(RuleError, match="full= of claim 'k' must be a pair of string literals"):
+        lesson_claims(tmp_path)
+
+
+def test_rejudge_applies_the_notebooks_rules_to_the_committed_numbers(tmp_path, capsys):
+    import nbformat
+
+    from coursetools.record_evidence import rejudge
+
+    nbs, root = tmp_path / "notebooks", tmp_path / "evidence"
+    nbs.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            'lesson.claim("gap", "gap >= 4 points", "gap >= 0.04", '
+            'full=("gap >= 1 point", "gap >= 0.01"), gap=gap)'
+        )
+    ]
+    nbformat.write(nb, nbs / "09_demo.ipynb")
+    for profile in ("workshop", "full"):
+        path = root / profile / "09_demo" / "seed0.json"
+        path.parent.mkdir(parents=True)
+        claim = {"key": "gap", "statement": "old", "holds": False, "measured": {"gap": 0.02}}
+        payload = {
+            "lesson": "09_demo",
+            "profile": profile,
+            "seed": 0,
+            "data": {"verified": True, "source": "embedded", "n_train": 60_000, "n_test": 10_000},
+            "versions": {},
+            "settings": {},
+            "claims": [{**claim, "rule": "gap >= 0.04"}, {**claim, "key": "gone", "rule": "1"}],
+            "runs": [],
+            "extra": {},
+        }
+        path.write_text(json.dumps(payload))
+    changed, unknown = rejudge(root, nbs)
+    assert changed == 2 and unknown == [
+        "09_demo gone (full/09_demo/seed0.json)",
+        "09_demo gone (workshop/09_demo/seed0.json)",
+    ]
+    full = json.loads((root / "full" / "09_demo" / "seed0.json").read_text())["claims"][0]
+    assert (full["rule"], full["statement"], full["holds"]) == (
+        "gap >= 0.01",
+        "gap >= 1 point",
+        True,
+    )
+    small = json.loads((root / "workshop" / "09_demo" / "seed0.json").read_text())["claims"][0]
+    assert (small["statement"], small["holds"]) == ("gap >= 4 points", False)
+    assert "gap (fails -> holds)" in capsys.readouterr().out
+    assert rejudge(root, nbs)[0] == 0  # nothing left to change
+
+
 # ----------------------------------------------------------------------------- notebooks
 def rule_names(rule: str) -> set[str]:
     tree = ast.parse(rule, mode="eval")
@@ -251,8 +365,9 @@ def rule_names(rule: str) -> set[str]:
 @pytest.mark.parametrize("lesson", sorted(CLAIMS))
 def test_every_rule_uses_only_the_values_its_claim_records(lesson):
     for c in CLAIMS[lesson]:
-        extra = rule_names(c.rule) - set(c.measured)
-        assert not extra, f"{lesson} {c.key.pattern}: rule {c.rule!r} uses unrecorded {extra}"
+        for rule in filter(None, (c.rule, c.full_rule)):
+            extra = rule_names(rule) - set(c.measured)
+            assert not extra, f"{lesson} {c.key.pattern}: rule {rule!r} uses unrecorded {extra}"
 
 
 def test_every_claim_of_every_lesson_has_breaks():
@@ -276,11 +391,34 @@ def test_each_claim_fails_when_its_numbers_are_broken(lesson):
             assert not judge(rule, broken), f"{lesson} {key}: still holds with {change}"
 
 
+@pytest.mark.parametrize("lesson", sorted(BROKEN))
+def test_each_claim_the_full_profile_asserts_fails_when_its_numbers_are_broken(lesson):
+    base = base_claims(lesson, "full")
+    for key in sorted(asserted_at_full(lesson)):
+        rule, measured = rule_of(lesson, key, "full"), base[key]["measured"]
+        assert judge(rule, measured), f"{lesson} {key}: does not hold on the committed numbers"
+        for brk in BROKEN_FULL.get(lesson, {}).get(key) or BROKEN[lesson][key]:
+            change = brk(measured) if callable(brk) else brk
+            assert set(change) <= set(measured), f"{lesson} {key}: breaks unknown {set(change)}"
+            broken = {**measured, **change}
+            assert not judge(rule, broken), f"{lesson} {key} at full: still holds with {change}"
+
+
+def test_full_breaks_name_full_profile_rules():
+    for lesson, claims in BROKEN_FULL.items():
+        for key in claims:
+            assert key in asserted_at_full(lesson), f"{lesson} {key}: not asserted at full"
+
+
 @pytest.mark.parametrize("path", evidence_files(), ids=lambda p: "/".join(p.parts[-3:]))
 def test_committed_verdicts_follow_from_the_committed_numbers(path):
     data = json.loads(path.read_text())
     for claim in data["claims"]:
-        rule = rule_of(data["lesson"], claim["key"])
+        rule = rule_of(data["lesson"], claim["key"], data["profile"])
+        assert claim["rule"] == rule, (
+            f"{claim['key']}: the committed evidence was judged by {claim['rule']!r}, the "
+            f"notebook's rule at {data['profile']} is {rule!r} (`make rejudge` re-judges it)"
+        )
         assert judge(rule, claim["measured"]) == claim["holds"], (
             f"{claim['key']}: the rule {rule!r} on the committed numbers disagrees with the "
             f"committed verdict ({claim['holds']})"

@@ -119,6 +119,22 @@ def test_a_claim_is_judged_by_a_rule_over_its_numbers_not_by_a_ready_verdict(iso
     assert lesson.claims[0].holds and lesson.claims[0].rule == "value > 0.1"
 
 
+def test_the_full_profile_judges_a_claim_by_its_own_version(isolated_env):
+    full = ("at 60,000 digits the gap is >= 1 point", "gap >= 0.01")
+    for profile, statement, holds in [
+        ("workshop", "the gap is >= 4 points", False),
+        ("full", full[0], True),
+    ]:
+        lesson = Lesson("02_overfitting", profile, 0)
+        lesson.claim("gap", "the gap is >= 4 points", "gap >= 0.04", full=full, gap=0.02)
+        (claim,) = lesson.claims
+        assert (claim.statement, claim.holds) == (statement, holds)
+        assert claim.rule == ("gap >= 0.01" if profile == "full" else "gap >= 0.04")
+        assert claim.measured == {"gap": 0.02}
+    with pytest.raises(TypeError, match="full must be a \\(statement, rule\\) pair"):
+        lesson.claim("k", "s", "gap > 0", full="gap > 0.01", gap=0.02)
+
+
 def test_workshop_profile_asserts_claims(isolated_env):
     lesson = Lesson("01_underfitting", "workshop", 0)
     lesson.claim("x", "a claim that fails", "value > 1", value=0.5)
