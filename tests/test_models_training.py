@@ -205,3 +205,23 @@ def test_long_epochs_print_one_line_each(tiny_images, capsys, monkeypatch):
     assert [line.split("  ")[0] for line in lines[:2]] == ["long epoch   1/2"[:10]] * 2
     assert "1/2" in lines[0] and "2/2" in lines[1]
     assert lines[0].endswith(" s)") and lines[2].startswith("long: 2 epochs")
+
+
+def test_validating_once_at_the_end_gives_the_same_model_and_scores(split):
+    """validate_each_epoch=False skips the per-epoch validation pass; the validation split is
+    measured once after training. Augmentation and dropout draw the same random numbers, so the
+    weights and every score are the same; only the validation curve is missing."""
+    runs = {}
+    for each in (True, False):
+        set_seed(0)
+        model = build_cnn(
+            (4,), dense=8, dropout=0.25, batch_norm=True, augment=helpers.augmentation(10, 0.1)
+        )
+        runs[each] = train(model, split, epochs=2, verbose="quiet", validate_each_epoch=each)
+    for a, b in zip(runs[True].model.get_weights(), runs[False].model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert runs[True].val_acc == runs[False].val_acc
+    assert runs[True].train_acc == runs[False].train_acc
+    assert "val_loss" in runs[True].history and "val_loss" not in runs[False].history
+    with pytest.raises(ValueError, match="needs validate_each_epoch=True"):
+        train(build_mlp((8,)), split, epochs=1, early_stopping=2, validate_each_epoch=False)
