@@ -19,7 +19,7 @@ LAB_DIR ?= notebooks
 # Test runs write their results here, never over a learner's own runs in build/lessons.
 TEST_BUILD := build/test-runs
 
-.PHONY: help setup lab lessons evidence rejudge sweep prune handouts student doctor report bench test unit smoke nbval e2e lint \
+.PHONY: help setup lab lessons evidence rejudge sweep prune handouts site student doctor report bench test unit smoke nbval e2e lint \
         wheelhouse data outputs lock clean clean-all
 
 help:  ## list the targets, grouped by who uses them
@@ -66,6 +66,9 @@ clean-all: clean  ## also remove .venv and build/ (your executed lessons and res
 
 handouts: $(STAMP)  ## HTML (+ PDF with Chromium) handouts of the executed lessons into build/handouts/ (FROM=folder)
 	$(BIN)/python -m coursetools.handouts $(if $(FROM),--from $(FROM),)
+
+site: $(STAMP)  ## course website (lessons, search, ledger, workshop guide) into build/site/, offline (FROM=folder)
+	$(BIN)/python -m coursetools.site $(if $(FROM),--from $(FROM),)
 
 student: $(STAMP)  ## student copies (solutions replaced by stubs, outputs cleared) into build/student/
 	$(BIN)/python -m coursetools.student

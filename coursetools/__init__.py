@@ -14,6 +14,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run_lessons": ("make lessons", "run the lessons with papermill into build/lessons/"),
     "doctor": ("make doctor", "check this machine: versions, cores, data, kernel, lesson times"),
     "handouts": ("make handouts", "HTML/PDF handouts of executed lessons"),
+    "site": ("make site", "the course website: lessons, search, ledger, offline"),
     "student": ("make student", "student copies: solutions blanked, outputs cleared"),
     "report": ("make report", "the claims ledger from the committed evidence"),
     "prune": ("make prune", "list or delete older kept generations of results"),

@@ -4,6 +4,7 @@ the course writes goes there, never beside the sources)."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 BUILD_ENV = "COURSE_BUILD_DIR"
@@ -39,8 +40,12 @@ def run_dir(profile: str, seed: int) -> Path:
     return path if path.is_absolute() else repo_root() / path  # as build_dir: not notebooks/
 
 
+LESSON_NAME = re.compile(r"^\d\d_[A-Za-z0-9_-]+\.ipynb$")
+
+
 def lesson_notebooks(folder: Path | None = None) -> list[Path]:
     """The numbered lesson notebooks (``NN_name.ipynb``) in ``folder`` (default: the course's
-    ``notebooks/``), in order: the one definition of what counts as a lesson."""
+    ``notebooks/``), in order: the one definition of what counts as a lesson. Kept generations
+    (``NN_name.<stamp>.prev.ipynb``, left beside a re-run lesson) are not lessons."""
     folder = folder or repo_root() / "notebooks"
-    return sorted(p for p in Path(folder).glob("[0-9][0-9]_*.ipynb"))
+    return sorted(p for p in Path(folder).glob("[0-9][0-9]_*.ipynb") if LESSON_NAME.match(p.name))

@@ -57,3 +57,11 @@ def test_every_command_answers_help_and_does_nothing_else(capsys):
         else:
             raise AssertionError(f"{name}: --help did not stop at the usage text")
         assert f"python -m coursetools.{name}" in capsys.readouterr().out, name
+
+
+def test_kept_generations_are_not_lessons(tmp_path):
+    from coursetools.paths import lesson_notebooks
+
+    for name in ("01_underfitting.ipynb", "01_underfitting.20261129-101010.prev.ipynb", "x.ipynb"):
+        (tmp_path / name).write_text("{}")
+    assert [p.name for p in lesson_notebooks(tmp_path)] == ["01_underfitting.ipynb"]
