@@ -110,7 +110,7 @@ evidence: $(STAMP)  ## calibrate: run the lessons at PROFILE for each of SEEDS, 
 	@failed=""; for s in $(SEEDS); do \
 	  $(BIN)/python -m coursetools.run_lessons --profile $(PROFILE) --seed $$s $(if $(ONLY),--only $(ONLY),) \
 	    || failed="$$failed $$s"; done; \
-	$(BIN)/python -m coursetools.record_evidence $(foreach s,$(SEEDS),build/lessons/$(PROFILE)-seed$(s)); \
+	$(BIN)/python -m coursetools.record_evidence $(foreach s,$(SEEDS),build/lessons/$(PROFILE)-seed$(s)) $(if $(ONLY),--only $(ONLY),); \
 	if [ -n "$$failed" ]; then echo "Lessons failed at seed(s)$$failed: see above; evidence records what they measured."; exit 1; fi
 
 rejudge: $(STAMP)  ## re-judge the committed evidence by the notebooks' current claim rules (no training)

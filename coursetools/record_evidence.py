@@ -30,12 +30,15 @@ from coursetools.rules import declared, judge, lesson_claims
 ROOT = repo_root()
 
 
-def result_files(folder: Path) -> list[Path]:
-    """The lesson results files directly in ``folder`` (no generations, no timings)."""
+def result_files(folder: Path, only: list[str] | None = None) -> list[Path]:
+    """The lesson results files directly in ``folder`` (no generations, no timings); with
+    ``only``, those of the lessons whose number prefixes it lists (e.g. ``["07"]``)."""
     return sorted(
         p
         for p in folder.glob("[0-9][0-9]_*.json")
-        if not is_generation(p) and not p.name.startswith(".")
+        if not is_generation(p)
+        and not p.name.startswith(".")
+        and (only is None or p.name[:2] in only)
     )
 
 
@@ -76,6 +79,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("folders", nargs="*", type=Path, help="folders of lesson results")
     parser.add_argument(
+        "--only",
+        nargs="+",
+        default=None,
+        metavar="NN",
+        help="record only these lessons (number prefixes, e.g. 07): a folder also holds the "
+        "results of earlier runs of the others",
+    )
+    parser.add_argument(
         "--rejudge",
         action="store_true",
         help="judge the committed evidence again by the notebooks' current rules (no training)",
@@ -92,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if unknown else 0
     problems, written = [], 0
     for folder in args.folders:
-        files = result_files(folder)
+        files = result_files(folder, args.only)
         if not folder.is_dir() or not files:
             problems.append(f"{folder}: no lesson results here (run the lessons first)")
             continue

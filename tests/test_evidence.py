@@ -180,6 +180,11 @@ def test_record_evidence_writes_and_refuses_with_reasons(tmp_path, monkeypatch, 
     assert (tmp_path / "ev" / "workshop" / "01_underfitting" / "seed3.json").exists()
     assert "1/1 claims held" in out
     assert "smoke runs are plumbing checks" in err and "no lesson results here" in err
+    # --only records the named lessons and leaves the folder's other (older) results alone
+    (runs / "02_overfitting.json").write_text(json.dumps({**result(seed=3), "lesson": "02_x"}))
+    assert script.main([str(runs), "--only", "01"]) == 0
+    assert not (tmp_path / "ev" / "workshop" / "02_x").exists()
+    assert "1 evidence file(s) written" in capsys.readouterr().out
 
 
 # ----------------------------------------------------------------------------- committed evidence
