@@ -12,6 +12,8 @@ Usage: python -m coursetools.handouts [--from DIR] [--out DIR] [--no-pdf] [--job
 The pages work offline: figures are embedded PNGs and no script is loaded from a CDN (math
 shows as its TeX source). The build fails, naming notebook and cell, if a cell has an error
 output, a notebook was never executed, or a page does not show every figure of its notebook.
+Each figure's <img> carries the alt text its output holds (helpers.plots.show); a notebook with
+figures that have none gets a warning.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from pathlib import Path
 
 import nbformat
 
-from coursetools import files, formatting
+from coursetools import alt_text, files, formatting
 from coursetools import nbtools as nbt
 from coursetools.paths import REFERENCE_TIMINGS, build_dir, lesson_notebooks, repo_root
 
@@ -47,10 +49,23 @@ PDF_TIMEOUT_S = 90
 MIN_PDF_BYTES = 5_000
 # The lab template minus everything it would fetch from a CDN (require.js, MathJax, mermaid):
 # offline those block or slow down rendering and printing, and the lessons need none of them.
+# Figures get their alternative text: the lab template writes no alt attribute, so the image
+# blocks add the output's "alt" metadata (set by helpers.plots.show; coursetools.alt_text) to
+# the <img> the lab template renders.
 TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- macro with_alt(img, alt) -%}
+{%- if alt -%}{{ img | replace('<img ', '<img alt="' ~ (alt | escape_html) ~ '" ', 1) }}
+{%- else -%}{{ img }}{%- endif -%}
+{%- endmacro -%}
+{% block data_png scoped -%}
+{{ with_alt(super(), output | get_metadata('alt', 'image/png')) }}
+{%- endblock data_png %}
+{% block data_jpg scoped -%}
+{{ with_alt(super(), output | get_metadata('alt', 'image/jpeg')) }}
+{%- endblock data_jpg %}
 {%- block body_header -%}
 {{ super() }}
 {%- if resources.handout_warning %}
@@ -88,12 +103,14 @@ class Handout:
 
 # ----------------------------------------------------------------------------- checks
 class _FigureCounter(HTMLParser):
-    """Counts embedded figures inside nbconvert's output areas (not images in markdown)."""
+    """Counts embedded figures inside nbconvert's output areas (not images in markdown), and
+    keeps each ``<img>`` figure's alt attribute (None without one)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.stack: list[str] = []
         self.count = 0
+        self.alts: list[str | None] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
@@ -104,6 +121,7 @@ class _FigureCounter(HTMLParser):
             self.stack.append(attributes.get("class") or "")
         elif tag == "img" and in_figure and (attributes.get("src") or "").startswith("data:image/"):
             self.count += 1
+            self.alts.append(attributes.get("alt"))
         elif tag == "svg" and in_figure:
             self.count += 1
 
@@ -117,6 +135,13 @@ def figures_in_html(page: str) -> int:
     counter = _FigureCounter()
     counter.feed(page)
     return counter.count
+
+
+def figure_alts(page: str) -> list[str | None]:
+    """The alt attribute of each embedded ``<img>`` figure of a page, in page order."""
+    counter = _FigureCounter()
+    counter.feed(page)
+    return counter.alts
 
 
 def load_lessons(source: Path) -> list[Handout]:
@@ -140,6 +165,9 @@ def load_lessons(source: Path) -> list[Handout]:
         problems += nbt.execution_problems(nb, path.name)
         info = nbt.execution_info(nb)
         handout = Handout(path, nb, nbt.lesson_title(nb, path.stem), info, nbt.count_images(nb))
+        missing_alt = alt_text.missing_alt_warning(nb, path.name)
+        if missing_alt:
+            handout.warnings.append(missing_alt)
         if not info.is_workshop:
             handout.warnings.append(
                 f"{path.name} was executed at profile {info.profile or 'unknown'} (found from "

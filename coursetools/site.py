@@ -13,7 +13,9 @@ sources (site/), README.md, the notebooks and the generated pages (the claims le
 committed evidence/, the lesson table) are staged in a temporary folder beside --out, so neither
 notebooks/ nor site/ is written to. MathJax 2 is copied in from the jupyter-server-mathjax
 wheel, so math renders without a CDN; every link is relative, so the site works from a USB
-stick (file://, no server) on a machine without network.
+stick (file://, no server) on a machine without network. Each figure's <img> carries the alt
+text of its output (helpers.plots.show), added by the Sphinx extension coursetools.alt_text;
+a lesson with figures that have none gets a warning.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from coursetools import files, formatting
+from coursetools import alt_text, files, formatting
 from coursetools import nbtools as nbt
 from coursetools.paths import REFERENCE_TIMINGS, build_dir, lesson_notebooks, repo_root
 
@@ -53,6 +55,7 @@ class Lesson:
 
     path: Path
     info: nbt.ExecutionInfo
+    missing_alt: str | None = None  # a warning when figures have no alt text (alt_text)
 
     @property
     def stem(self) -> str:
@@ -84,7 +87,9 @@ def load_lessons(source: Path) -> list[Lesson]:
             problems.append(str(exc))
             continue
         problems += nbt.execution_problems(nb, path.name)
-        lessons.append(Lesson(path, nbt.execution_info(nb)))
+        lessons.append(
+            Lesson(path, nbt.execution_info(nb), alt_text.missing_alt_warning(nb, path.name))
+        )
     if problems:
         raise SiteError("\n".join(problems))
     return lessons
@@ -310,6 +315,9 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.monotonic() - started
     for warning in warnings:
         print(warning, file=sys.stderr)
+    for lesson in lessons:
+        if lesson.missing_alt:
+            print(f"warning: {lesson.missing_alt}", file=sys.stderr)
     budget = "within" if seconds <= BUDGET_S else "OVER"
     count = f"{len(lessons)} lesson" + ("s" if len(lessons) != 1 else "")
     warned = f"; {len(warnings)} Sphinx warning(s), above" if warnings else ""

@@ -114,12 +114,12 @@ def plot_gap_vs_size(table: pd.DataFrame, title: str | None = None) -> plt.Figur
         raise ValueError(f"table lacks column(s) {missing}; make it with gap_by_size().")
     n = table["n_train"].to_numpy()
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
-    left.plot(n, 100 * table["train_acc"], "o-", color="tab:blue", label="training")
-    left.plot(n, 100 * table["val_acc"], "o--", color="tab:orange", label="validation")
+    left.plot(n, 100 * table["train_acc"], "o-", color="C0", label="training")
+    left.plot(n, 100 * table["val_acc"], "o--", color="C1", label="validation")
     left.set_ylabel("accuracy (%)")
     left.set_title("Accuracy after training")
     left.legend(loc="lower right")
-    right.plot(n, 100 * table["gap"], "o-", color="tab:red")
+    right.plot(n, 100 * table["gap"], "o-", color="C3")
     for x, g in zip(n, table["gap"], strict=True):
         right.annotate(
             f"{100 * g:.1f}",

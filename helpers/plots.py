@@ -1,8 +1,17 @@
-"""The course's figures, too long to inline into notebook cells.
+"""The course's figures, too long to inline into notebook cells, and how lessons show them.
 
 Every figure has a title and labelled axes. A run keeps one colour across all plots of a
-lesson (:class:`RunColors`); training curves are solid, validation curves dashed. Functions
-return the matplotlib Figure; notebooks end the cell with ``plt.show()``.
+lesson (:class:`RunColors`); training curves are solid, validation curves dashed, so the two
+are told apart without colour. Colours come from seaborn's colour-blind-safe ``colorblind``
+palette (:data:`PALETTE`); importing this module also makes it matplotlib's default colour
+cycle, so ``"C0"``…``"C9"`` and un-coloured lines use it too.
+
+Functions return the matplotlib Figure. A lesson shows it with :func:`show`, never
+``plt.show()``: ``plots.show(fig, alt="...")`` displays the figure as a PNG with its
+alternative text (what is plotted, on which axes, and the point it makes) in the output's
+metadata, ``{"image/png": {"alt": ...}}``, which the handouts and the course website write into
+the page's ``<img alt="...">`` for screen readers. :func:`describe_curves` words the
+what-is-plotted part of a learning-curve figure from its runs.
 """
 
 from __future__ import annotations
@@ -14,11 +23,16 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+# Seaborn's colour-blind-safe qualitative palette: ten colours, like matplotlib's tab10 it
+# replaces (so a lesson's runs keep their order of colours: blue, orange, green, vermillion...).
+PALETTE = "colorblind"
+plt.rcParams["axes.prop_cycle"] = plt.cycler(color=sns.color_palette(PALETTE, 10).as_hex())
+
 
 class RunColors:
-    """A stable colour per run name, handed out in order from seaborn's ``tab10`` palette."""
+    """A stable colour per run name, handed out in order from :data:`PALETTE`."""
 
-    def __init__(self, palette: str = "tab10"):
+    def __init__(self, palette: str = PALETTE):
         self._palette = sns.color_palette(palette, 10)
         self._assigned: dict[str, tuple] = {}
 
@@ -26,6 +40,80 @@ class RunColors:
         if name not in self._assigned:
             self._assigned[name] = self._palette[len(self._assigned) % len(self._palette)]
         return self._assigned[name]
+
+
+def show(fig: plt.Figure, *, alt: str | None = None) -> None:
+    """Display ``fig`` as ``plt.show()`` does in a notebook, with alternative text, and close it.
+
+    The output is the PNG and the ``<Figure size ...>`` text that ``plt.show()`` gives, plus
+    ``alt`` in its metadata (``{"image/png": {"alt": alt}}``, the key IPython's ``Image(alt=)``
+    and nbconvert use): the handouts and the website render it as ``<img alt="...">``. Closing
+    the figure keeps the notebook from showing it a second time at the end of the cell.
+
+    ``alt`` says what the figure shows — what is plotted, on which axes, and the point it
+    makes — in a sentence or two; a missing or empty one, or one that only repeats the title, is
+    refused with a ValueError, and the figure is closed without being shown.
+    """
+    from IPython.display import display
+
+    if not isinstance(fig, plt.Figure):
+        raise TypeError(f"plots.show needs a matplotlib Figure, got {type(fig).__name__}.")
+    titles = {
+        t.strip().rstrip(".") for t in [fig.get_suptitle(), *map(plt.Axes.get_title, fig.axes)]
+    }
+    problem = None
+    if not isinstance(alt, str) or not alt.strip():
+        problem = (
+            'plots.show needs alt="...": a sentence or two saying what the figure shows (what '
+            "is plotted, on which axes, and the point it makes) for readers who cannot see it."
+        )
+    elif alt.strip().rstrip(".") in titles:
+        problem = (
+            f"alt only repeats the figure's title ({alt.strip()!r}): say what the figure shows "
+            "(what is plotted, on which axes, and the point it makes)."
+        )
+    if problem:
+        plt.close(fig)  # not shown at the end of the cell either, without its text
+        raise ValueError(problem)
+    display(fig, metadata={"image/png": {"alt": alt.strip()}})
+    plt.close(fig)
+
+
+def _quoted(name: str) -> str:
+    """A run name as alt text reads it: in quotes if it holds a comma ("MLP, raw 0-255")."""
+    return f"“{name}”" if "," in name else name
+
+
+def _names(names: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    names = [_quoted(n) for n in names]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
+
+
+def describe_curves(runs: Iterable, metric: str = "accuracy") -> str:
+    """Alternative text for :func:`learning_curves` of ``runs``: what is plotted, and where
+    each run's training and validation ``metric`` ends. A lesson adds the point it makes."""
+    if metric not in ("accuracy", "loss"):
+        raise ValueError(f"metric must be 'accuracy' or 'loss', got {metric!r}.")
+    runs = list(runs)
+    if not runs:
+        raise ValueError("describe_curves needs at least one run.")
+    scale = ", log scale" if metric == "loss" else ""
+    value = "{:.1%}".format if metric == "accuracy" else "{:.3g}".format
+    epochs = {len(run.history[metric]) for run in runs}
+    parts = []
+    for run in runs:
+        h = run.history
+        end = f"{_quoted(run.name)} {value(h[metric][-1])} training"
+        if f"val_{metric}" in h:
+            end += f", {value(h[f'val_{metric}'][-1])} validation"
+        parts.append(end if len(epochs) == 1 else f"{end} after {len(h[metric])} epochs")
+    last = f"After {epochs.pop()} epochs" if len(epochs) == 1 else "At the last epoch"
+    return (
+        f"Line chart of {metric} (y axis{scale}) against epoch (x axis): training and "
+        f"validation curves for {_names([run.name for run in runs])}. {last}: "
+        f"{'; '.join(parts)}."
+    )
 
 
 _DEFAULT_COLORS = RunColors()

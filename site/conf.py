@@ -15,7 +15,12 @@ author = "the course's authors"
 copyright = "the course's authors, MIT licence"
 html_title = project
 
-extensions = ["myst_nb"]  # myst_nb brings myst_parser; sphinx.ext.mathjax is built in
+extensions = [
+    "myst_nb",  # brings myst_parser; sphinx.ext.mathjax is built in
+    # each figure's <img alt> from its output's metadata (helpers.plots.show), which myst-nb
+    # itself does not read
+    "coursetools.alt_text",
+]
 
 # Generated fragments (*.inc.md) are included by pages, README.md by the index and the workshop
 # guide, and _extra/ holds the .ipynb downloads: none of them is a page of its own.

@@ -12,7 +12,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from coursetools import alt_text
 from coursetools import handouts as make_handouts
+from coursetools import nbtools as nbt
+from coursetools.paths import repo_root
 
 HEADER = "Lesson {name} · profile {profile} (tiny) · seed {seed} · helpers 0.1.0\n"
 
@@ -143,6 +146,56 @@ def test_pages_embed_every_figure_and_load_nothing_from_a_cdn(two_lessons, tmp_p
     assert page.count('src="data:image/png;base64,') == 2
     assert "<script src=" not in page and "cdnjs" not in page
     assert "executed at profile workshop, seed 0" in page
+
+
+# nbconvert's lab exporter gives every <img> without alt this text: no description at all.
+NBCONVERT_NO_ALT = "No description has been provided for this image"
+
+
+def test_every_figure_carries_its_alt_text_and_one_without_is_warned(tmp_path, capsys):
+    nb = executed_lesson("00_tiny", "00 · A tiny lesson", figures=3)
+    described = 'Line chart of "accuracy" <rising> & more: it rises from 50% to 90%.'
+    nb.cells[2].outputs[0].metadata = {"image/png": {"alt": described}}
+    nb.cells[2].outputs[2].metadata = {
+        "alt": "Top-level alt text, as IPython's Image(alt=) may put it."
+    }
+    source = write_lessons(tmp_path / "executed", ("00_tiny", nb))
+    assert build(source, tmp_path / "handouts") == 0
+    page = (tmp_path / "handouts" / "00_tiny.html").read_text()
+    assert make_handouts.figure_alts(page) == [
+        described,
+        NBCONVERT_NO_ALT,
+        "Top-level alt text, as IPython's Image(alt=) may put it.",
+    ]
+    assert "<rising>" not in page, "the alt text must be escaped"
+    assert (
+        "WARNING: 00_tiny.ipynb: 1 figure(s) have no alt text (cells 2), so screen readers get no "
+        "description of them." in capsys.readouterr().err
+    )
+
+
+def test_every_committed_lesson_figure_has_its_alt_text_in_the_handout():
+    """The committed lessons' handout pages (passes once the notebooks were executed with
+    plots.show): each figure's <img alt> is the alt text its output holds."""
+    exporter = make_handouts.html_exporter()
+    problems = []
+    for handout in make_handouts.load_lessons(repo_root() / "notebooks"):
+        make_handouts.render(handout, exporter)
+        expected = [
+            alt_text.alt_text(out)
+            for cell in handout.nb.cells
+            if cell.cell_type == "code"
+            for out in cell.outputs
+            if any(mime in out.get("data", {}) for mime in ("image/png", "image/jpeg"))
+        ]
+        shown = make_handouts.figure_alts(handout.html)
+        assert len(shown) == len(expected) == nbt.count_images(handout.nb), handout.stem
+        problems += [
+            f"{handout.notebook.name}: figure {n}: alt={got!r}"
+            for n, (want, got) in enumerate(zip(expected, shown, strict=True), start=1)
+            if not want or got != want
+        ]
+    assert problems == [], "figures without their alt text in the handouts:\n" + "\n".join(problems)
 
 
 def test_a_figure_the_page_would_not_show_fails_the_build(tmp_path, capsys):

@@ -39,14 +39,15 @@ ERROR_OUTPUTS = (
     ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']:has-text('Traceback')"
 )
 FIGURE = ".jp-OutputArea-output img"
-FIGURE_CALL = "plt.show()"
+FIGURE_CALL = "plots.show("
 KERNEL_START_S = 60  # the kernel, then its connection, on a busy 2-core machine
 RUN_TO_FIGURE_S = 180  # TF import (~10 s), the readiness check and the first cells at smoke
 
 
 def _first_figure_cell(nb: nbformat.NotebookNode) -> int:
     """Index of the first code cell that shows a figure (the course ends those with
-    ``plt.show()``); found from the source, since a working copy may have no outputs."""
+    ``plots.show(fig, alt=...)``); found from the source, since a working copy may have no
+    outputs."""
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "code" and FIGURE_CALL in cell.source:
             return index

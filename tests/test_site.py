@@ -13,6 +13,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from coursetools import alt_text
 from coursetools import nbtools as nbt
 from coursetools import site as course_site
 from coursetools.paths import lesson_notebooks, repo_root
@@ -38,13 +39,15 @@ OFFSITE = re.compile(r"^(https?:)?//", re.IGNORECASE)
 
 
 class _Links(HTMLParser):
-    """Every URL a page loads (``loads``) or links to (``links``), and its ``<img>`` count."""
+    """Every URL a page loads (``loads``) or links to (``links``), its ``<img>`` count and each
+    ``<img>``'s alt attribute (None without one)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.loads: list[str] = []
         self.links: list[str] = []
         self.images = 0
+        self.alts: list[str | None] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
@@ -54,6 +57,7 @@ class _Links(HTMLParser):
             self.links.append(attributes["href"] or "")
         if tag == "img":
             self.images += 1
+            self.alts.append(attributes.get("alt"))
 
 
 def parse(page: Path) -> _Links:
@@ -70,13 +74,29 @@ def local_target(page: Path, url: str) -> Path | None:
     return (page.parent / unquote(parts.path)).resolve()
 
 
-def article_images(page: Path) -> int:
-    """``<img>`` elements inside the page's article (not the theme's logo or icons)."""
+def article(page: Path) -> _Links:
+    """The page's article (not the theme's logo or icons), parsed."""
     text = page.read_text(encoding="utf-8")
     start = text.index('<article class="bd-article">')
     parser = _Links()
     parser.feed(text[start : text.index("</article>", start)])
-    return parser.images
+    return parser
+
+
+def article_images(page: Path) -> int:
+    """``<img>`` elements inside the page's article."""
+    return article(page).images
+
+
+def expected_alts(nb: nbformat.NotebookNode) -> list[str | None]:
+    """The alt text of each figure output of ``nb``, in page order (None: it has none)."""
+    return [
+        alt_text.alt_text(out)
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.get("outputs", [])
+        if any(mime in out.get("data", {}) for mime in nbt.IMAGE_MIMES)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +122,23 @@ def test_every_lesson_has_a_page_with_its_figures_and_a_download_link(built):
         assert f"../notebooks/{notebook.name}" in parse(page).links, f"{page.name}: no download"
         assert f"../notebooks/{notebook.name}" in table_links
         assert article_images(page) == nbt.count_images(nb), f"{page.name}: a figure is missing"
+
+
+def test_every_lesson_figure_has_its_alt_text(built):
+    """Passes once the committed notebooks were executed with plots.show: each figure's <img alt>
+    is its output's alt text (without it, Sphinx writes the image's file name there)."""
+    problems = []
+    for notebook in lesson_notebooks():
+        page = built / "lessons" / f"{notebook.stem}.html"
+        expected = expected_alts(nbformat.read(notebook, as_version=4))
+        shown = article(page).alts
+        assert len(shown) == len(expected), f"{page.name}: a figure is missing"
+        problems += [
+            f"{page.name}: figure {n}: alt={got!r}"
+            for n, (want, got) in enumerate(zip(expected, shown, strict=True), start=1)
+            if not want or got != want
+        ]
+    assert problems == [], "figures without their alt text on the site:\n" + "\n".join(problems)
 
 
 def text_of(page: Path) -> str:
@@ -174,6 +211,60 @@ def test_rebuilding_replaces_the_site(tmp_path):
     assert not (out / "lessons" / "99_gone.html").exists()
     assert (out / "lessons" / "08_tiny.html").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["08_tiny.ipynb", "site"]
+
+
+def png(slope: float) -> str:
+    """A small real PNG (base64, as Jupyter stores it); different slopes, different files."""
+    import base64
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(2, 1.5))
+    ax.plot([0, 1], [0, slope])
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def figure_output(image: str, alt: str | None) -> nbformat.NotebookNode:
+    out = new_output("display_data", data={"image/png": image, "text/plain": "<Figure>"})
+    out.metadata = {"image/png": {"alt": alt}} if alt else {}
+    return out
+
+
+def test_figures_carry_the_alt_text_of_their_outputs(tmp_path, capsys):
+    # two figures in one cell, each with its text; one image twice (one file) with two texts;
+    # a figure without any: Sphinx writes its file name there, and the build warns
+    same = png(2)
+    lesson = executed_lesson()
+    lesson.cells[1].outputs += [
+        figure_output(png(1), "A rising line."),
+        figure_output(png(-1), 'A "falling" line <below> & more.'),
+    ]
+    for n, (image, alt) in enumerate(
+        [(same, "The same image, first."), (same, "The same image, second."), (png(3), None)],
+        start=2,
+    ):
+        lesson.cells.append(
+            new_code_cell("...", execution_count=n, outputs=[figure_output(image, alt)])
+        )
+    nbformat.write(lesson, tmp_path / "08_tiny.ipynb")
+    code, err = run_main(capsys, "--from", str(tmp_path), "--out", str(tmp_path / "site"))
+    assert code == 0
+    alts = article(tmp_path / "site" / "lessons" / "08_tiny.html").alts
+    assert alts[:4] == [
+        "A rising line.",
+        'A "falling" line <below> & more.',
+        "The same image, first.",
+        "The same image, second.",
+    ]
+    assert len(alts) == 5 and alts[4].endswith(".png"), "Sphinx's default alt: the file name"
+    assert "warning: 08_tiny.ipynb: 1 figure(s) have no alt text (cells 4)" in err
 
 
 # ----------------------------------------------------------------------------- bad input
