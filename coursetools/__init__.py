@@ -15,6 +15,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("make doctor", "check this machine: versions, cores, data, kernel, lesson times"),
     "handouts": ("make handouts", "HTML/PDF handouts of executed lessons"),
     "site": ("make site", "the course website: lessons, search, ledger, offline"),
+    "schedule": ("make site", "one- and two-day workshop schedules around measured run times"),
     "student": ("make student", "student copies: solutions blanked, outputs cleared"),
     "report": ("make report", "the claims ledger from the committed evidence"),
     "prune": ("make prune", "list or delete older kept generations of results"),

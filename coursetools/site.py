@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from coursetools import alt_text, files, formatting
+from coursetools import alt_text, files, formatting, schedule
 from coursetools import nbtools as nbt
 from coursetools.paths import REFERENCE_TIMINGS, build_dir, lesson_notebooks, repo_root
 
@@ -198,6 +198,7 @@ def stage(lessons: list[Lesson], source: Path, folder: Path) -> None:
     (folder / "build_info.inc.md").write_text(build_info(lessons, source))
     (folder / "lessons" / "lessons.inc.md").write_text(lesson_table(lessons))
     (folder / "ledger.md").write_text(ledger_page())
+    (folder / "schedule.md").write_text(schedule.page())
 
 
 def run_sphinx(source: Path, html: Path, doctrees: Path) -> list[str]:

@@ -3,9 +3,10 @@
 Usage: python -m coursetools.student [--from notebooks] [--out build/student]
 
 Every code cell tagged `solution` becomes a code cell tagged `exercise` holding only a comment
-that asks for the learner's answer; all outputs, execution counts and papermill/execution
-metadata are removed (and papermill's injected-parameters cell, if the source is a papermill
-output). A README.md is written beside the copies.
+that asks for the learner's answer; instructor notes (markdown tagged `instructor`) are left
+out, learning objectives and key points kept; all outputs, execution counts and
+papermill/execution metadata are removed (and papermill's injected-parameters cell, if the
+source is a papermill output). A README.md is written beside the copies.
 
 Your work is never overwritten: a copy in --out that differs from what this script last wrote
 there (you edited or ran it) is kept as <name>.<time stamp>.ipynb before the new copy is
@@ -33,6 +34,7 @@ ROOT = repo_root()
 
 EXERCISE_TAG = "exercise"
 ANSWER_TAG = "answer"  # a markdown cell right after a solution that discusses its result
+INSTRUCTOR_TAG = "instructor"  # notes for whoever teaches the lesson: not in student copies
 ANSWER_STUB = (
     "*Discussion of this exercise's result: compare with your own answer in the instructor's "
     "copy (`notebooks/`) or the handouts (`make handouts`).*"
@@ -69,13 +71,17 @@ def to_student(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, int]:
     """A student copy of ``nb`` (the original is not modified) and its number of exercise cells.
 
     Solution cells become exercise stubs; markdown cells tagged ``answer`` (the discussion of a
-    solution's result) become a pointer to the instructor's copy; papermill's
-    injected-parameters cell is dropped; outputs, execution counts and run metadata are cleared.
+    solution's result) become a pointer to the instructor's copy; instructor notes (markdown
+    tagged ``instructor``) are left out, while the learning objectives and key points stay;
+    papermill's injected-parameters cell is dropped; outputs, execution counts and run metadata
+    are cleared.
     """
     student = copy.deepcopy(nb)
     cells, stubs = [], 0
     for cell in student.cells:
         if cell.cell_type == "code" and nbt.INJECTED_TAG in nbt.tags(cell):
+            continue
+        if cell.cell_type == "markdown" and INSTRUCTOR_TAG in nbt.tags(cell):
             continue
         if nbt.is_solution(cell):
             other_tags = [t for t in nbt.tags(cell) if t != nbt.SOLUTION_TAG]

@@ -92,7 +92,12 @@ def _names(names: Sequence[str]) -> str:
 
 def describe_curves(runs: Iterable, metric: str = "accuracy") -> str:
     """Alternative text for :func:`learning_curves` of ``runs``: what is plotted, and where
-    each run's training and validation ``metric`` ends. A lesson adds the point it makes."""
+    each run's training and validation curve ends. A lesson adds the point it makes.
+
+    The values are the curves' last points: the training curve is averaged over its last epoch
+    with dropout and augmentation on, so it differs from the training accuracy a run reports
+    after training (measured in inference mode), and an early-stopped run reports the kept
+    epoch's scores, not the last epoch's; the text says "curve" to keep the two apart."""
     if metric not in ("accuracy", "loss"):
         raise ValueError(f"metric must be 'accuracy' or 'loss', got {metric!r}.")
     runs = list(runs)
@@ -104,11 +109,15 @@ def describe_curves(runs: Iterable, metric: str = "accuracy") -> str:
     parts = []
     for run in runs:
         h = run.history
-        end = f"{_quoted(run.name)} {value(h[metric][-1])} training"
+        end = f"{_quoted(run.name)} training curve {value(h[metric][-1])}"
         if f"val_{metric}" in h:
-            end += f", {value(h[f'val_{metric}'][-1])} validation"
+            end += f", validation curve {value(h[f'val_{metric}'][-1])}"
         parts.append(end if len(epochs) == 1 else f"{end} after {len(h[metric])} epochs")
-    last = f"After {epochs.pop()} epochs" if len(epochs) == 1 else "At the last epoch"
+    last = (
+        f"Where the curves end, after {epochs.pop()} epochs"
+        if len(epochs) == 1
+        else "Where the curves end"
+    )
     return (
         f"Line chart of {metric} (y axis{scale}) against epoch (x axis): training and "
         f"validation curves for {_names([run.name for run in runs])}. {last}: "

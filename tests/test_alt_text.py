@@ -147,12 +147,16 @@ def test_describe_curves_says_what_is_plotted_and_where_each_run_ends():
     text = plots.describe_curves([run("MLP, raw 0-255"), run("cnn")])
     assert text == (
         "Line chart of accuracy (y axis) against epoch (x axis): training and validation curves "
-        "for “MLP, raw 0-255” and cnn. After 2 epochs: “MLP, raw 0-255” 70.0% training, 60.0% "
-        "validation; cnn 70.0% training, 60.0% validation."
+        "for “MLP, raw 0-255” and cnn. Where the curves end, after 2 epochs: “MLP, raw 0-255” "
+        "training curve 70.0%, validation curve 60.0%; cnn training curve 70.0%, validation "
+        "curve 60.0%."
     )
     loss = plots.describe_curves([run("a", epochs=3), run("b")], "loss")
     assert loss.startswith("Line chart of loss (y axis, log scale) against epoch (x axis)")
-    assert "At the last epoch: a 0.25 training, 0.75 validation after 3 epochs; b 0.5" in loss
+    assert (
+        "Where the curves end: a training curve 0.25, validation curve 0.75 after 3 epochs; "
+        "b training curve 0.5"
+    ) in loss
     with pytest.raises(ValueError, match="metric must be"):
         plots.describe_curves([run("a")], "f1")
     with pytest.raises(ValueError, match="at least one run"):

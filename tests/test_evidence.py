@@ -245,11 +245,11 @@ VALUE = re.compile(r"(\w+)=(-?[0-9.]+(?:e[-+]?\d+)?)(?=, \w+=|$)")
 
 
 def printed_claims(path) -> dict[str, dict[str, float]]:
-    """Statement → numeric values, from the claim lines the notebook's last cell printed."""
+    """Statement → numeric values, from the claim lines the notebook's last code cell printed
+    (the key points, a markdown cell, come after it)."""
     nb = nbformat.read(path, as_version=4)
-    text = "".join(
-        o.get("text", "") for o in nb.cells[-1].get("outputs", []) if o.get("name") == "stdout"
-    )
+    last = [c for c in nb.cells if c.cell_type == "code"][-1]
+    text = "".join(o.get("text", "") for o in last.get("outputs", []) if o.get("name") == "stdout")
     found = {}
     for line in text.splitlines():
         m = CLAIM_LINE.match(line)

@@ -161,7 +161,8 @@ def test_make_lessons_profile_full_runs_a_lesson_on_the_official_mnist(
     printed_by_kernel = _stdout(notebook)
     assert "checksum     : verified: decoded content (sha256)" in printed_by_kernel
     assert "epoch   1/" in printed_by_kernel  # long epochs print progress
-    last = "".join(o.get("text", "") for o in notebook.cells[-1].get("outputs", []))
+    last_code = [c for c in notebook.cells if c.cell_type == "code"][-1]
+    last = "".join(o.get("text", "") for o in last_code.get("outputs", []))
     assert "that held at every committed full-profile seed" in last  # asserted from evidence
 
     timings = json.loads((out / "timings.json").read_text())

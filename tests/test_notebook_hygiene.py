@@ -137,3 +137,24 @@ def test_runner_rejects_bad_parameters_before_starting_a_kernel(params, message)
         pytest.skip("no lessons yet")
     with pytest.raises(ParameterError, match=message):
         check_papermill_parameters(NOTEBOOKS[0], params)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_teaching_structure_objectives_first_key_points_last_instructor_notes(path):
+    """Issue 13: learning objectives at the top, key points at the end, instructor notes (which
+    student copies leave out) in between, each a markdown cell with its tag."""
+    cells = nbformat.read(path, as_version=4).cells
+    tagged = {
+        tag: [i for i, c in enumerate(cells) if tag in c.metadata.get("tags", [])]
+        for tag in ("objectives", "keypoints", "instructor")
+    }
+    assert tagged["objectives"] == [1], f"{path.name}: objectives cell at {tagged['objectives']}"
+    assert tagged["keypoints"] == [len(cells) - 1], f"{path.name}: {tagged['keypoints']}"
+    assert 1 <= len(tagged["instructor"]) <= 5, f"{path.name}: {tagged['instructor']}"
+    for tag, where in tagged.items():
+        for i in where:
+            assert cells[i].cell_type == "markdown", f"{path.name} cell {i} ({tag})"
+    assert cells[1].source.startswith("### Learning objectives")
+    assert cells[-1].source.startswith("### Key points")
+    for i in tagged["instructor"]:
+        assert cells[i].source.startswith("> **Instructor note.**"), f"{path.name} cell {i}"

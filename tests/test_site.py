@@ -155,8 +155,18 @@ def test_ledger_and_workshop_guide_are_pages_in_the_navigation(built):
     for heading in ("Running a workshop (instructors)", "An offline room", "Troubleshooting"):
         assert heading in guide, heading
     index_links = parse(built / "index.html").links
-    for target in ("lessons/index.html", "workshop.html", "ledger.html"):
+    for target in ("lessons/index.html", "workshop.html", "schedule.html", "ledger.html"):
         assert target in index_links, target
+
+
+def test_the_schedule_page_and_each_lessons_teaching_structure(built):
+    plan = text_of(built / "schedule.html")
+    assert "One-day workshop" in plan and "Two-day workshop" in plan
+    for notebook in lesson_notebooks():
+        assert notebook.stem in plan, notebook.stem
+        page = text_of(built / "lessons" / f"{notebook.stem}.html")
+        for words in ("Learning objectives", "Key points", "Instructor note."):
+            assert words in page, f"{notebook.stem}: no {words!r} on its page"
 
 
 def test_no_page_loads_anything_off_the_machine_and_every_local_link_resolves(built):

@@ -92,6 +92,19 @@ def test_the_discussion_of_a_solution_is_replaced_too():
     assert original.cells[6].source == discussion.source  # the original is untouched
 
 
+def test_instructor_notes_are_left_out_and_objectives_kept():
+    original = lesson("print(base * 2)")
+    note = new_markdown_cell("> **Instructor note.** Pause here while the CNN trains.")
+    note.metadata["tags"] = ["instructor"]
+    goals = new_markdown_cell("### Learning objectives\n\n- read a learning curve")
+    goals.metadata["tags"] = ["objectives"]
+    original.cells[1:1] = [goals, note]
+    student, _ = make_student.to_student(original)
+    texts = [c.source for c in student.cells]
+    assert note.source not in texts and goals.source in texts
+    assert texts.index(goals.source) == 1
+
+
 def test_answer_tags_in_the_lessons_sit_right_after_a_solution():
     for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         cells = nbformat.read(path, as_version=4).cells
@@ -277,7 +290,7 @@ def test_student_copy_runs_at_smoke_without_its_solutions(
     executed = tmp_path / lesson_path.name
     # the kernel runs where the learner's would: in the student copies' folder
     execute_lesson(copy, executed, {"PROFILE": "smoke", "SEED": 1}, cwd=student_copies)
-    last = nbformat.read(executed, as_version=4).cells[-1]
+    last = [c for c in nbformat.read(executed, as_version=4).cells if c.cell_type == "code"][-1]
     assert "lesson.finish()" in last.source
     assert "smoke profile: claims are reported, not asserted" in nbt.stream_text(last)
     assert (tmp_path / "out" / f"{lesson_path.stem}.json").exists()
