@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,30 @@ def find_chromium() -> str | None:
         if found:
             return found
     return None
+
+
+def headless_chromium() -> Iterator[object]:
+    """Yield a headless Debian Chromium driven by Playwright (the body of both browser tests'
+    ``chromium`` fixture); skip the test, saying why, if it is missing or will not start."""
+    import pytest
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    executable = find_chromium()
+    if executable is None:
+        pytest.skip(CHROMIUM_MISSING)
+    with sync_playwright() as playwright:
+        try:
+            browser = playwright.chromium.launch(
+                executable_path=executable, headless=True, args=CHROMIUM_ARGS, timeout=60_000
+            )
+        except PlaywrightError as err:
+            first_line = str(err).strip().splitlines()[0] if str(err).strip() else repr(err)
+            pytest.skip(f"Chromium at {executable} could not start: {first_line}")
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def http_status(url: str, timeout: float = 5.0) -> int:

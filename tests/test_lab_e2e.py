@@ -17,10 +17,8 @@ from pathlib import Path
 import nbformat
 import pytest
 from e2e_support import (
-    CHROMIUM_ARGS,
-    CHROMIUM_MISSING,
     LabServer,
-    find_chromium,
+    headless_chromium,
     http_status,
     keep_previous,
     start_lab,
@@ -72,24 +70,7 @@ def lesson_copy(tmp_path_factory) -> tuple[Path, int]:
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[object]:
     """Headless Debian Chromium through Playwright; skip only if it is missing or won't start."""
-    from playwright.sync_api import Error as PlaywrightError
-    from playwright.sync_api import sync_playwright
-
-    executable = find_chromium()
-    if executable is None:
-        pytest.skip(CHROMIUM_MISSING)
-    with sync_playwright() as playwright:
-        try:
-            browser = playwright.chromium.launch(
-                executable_path=executable, headless=True, args=CHROMIUM_ARGS, timeout=60_000
-            )
-        except PlaywrightError as err:
-            first_line = str(err).strip().splitlines()[0] if str(err).strip() else repr(err)
-            pytest.skip(f"Chromium at {executable} could not start: {first_line}")
-        try:
-            yield browser
-        finally:
-            browser.close()
+    yield from headless_chromium()
 
 
 @pytest.fixture(scope="module")

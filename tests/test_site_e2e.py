@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from e2e_support import CHROMIUM_ARGS, CHROMIUM_MISSING, find_chromium
+from e2e_support import headless_chromium
 
 from coursetools import nbtools as nbt
 from coursetools import site as course_site
@@ -58,24 +58,7 @@ def site(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[object]:
     """Headless Debian Chromium through Playwright; skip only if it is missing or won't start."""
-    from playwright.sync_api import Error as PlaywrightError
-    from playwright.sync_api import sync_playwright
-
-    executable = find_chromium()
-    if executable is None:
-        pytest.skip(CHROMIUM_MISSING)
-    with sync_playwright() as playwright:
-        try:
-            browser = playwright.chromium.launch(
-                executable_path=executable, headless=True, args=CHROMIUM_ARGS, timeout=60_000
-            )
-        except PlaywrightError as err:
-            first_line = str(err).strip().splitlines()[0] if str(err).strip() else repr(err)
-            pytest.skip(f"Chromium at {executable} could not start: {first_line}")
-        try:
-            yield browser
-        finally:
-            browser.close()
+    yield from headless_chromium()
 
 
 @pytest.fixture
