@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
-import json
 import os
 import platform
 import random
@@ -36,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from coursetools.formatting import duration
-from coursetools.paths import REFERENCE_TIMINGS, build_dir, repo_root
+from coursetools.paths import build_dir, reference_timings, repo_root
 from coursetools.profiles import PROFILES
 
 if TYPE_CHECKING:
@@ -525,13 +524,6 @@ def measure_speed(seconds: float = 2.0) -> float:
             callbacks=[clock],
         )
     return float(len(y) / min(clock.durations[1:]))
-
-
-def reference_timings(path: Path | None = None) -> dict[str, Any]:
-    """The reference machine's lesson timings (package data, or ``path``)."""
-    if path is not None:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    return json.loads(REFERENCE_TIMINGS.read_text(encoding="utf-8"))
 
 
 def expected_times(

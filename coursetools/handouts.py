@@ -38,9 +38,9 @@ from pathlib import Path
 
 import nbformat
 
-from coursetools import alt_text, files, formatting
+from coursetools import alt_text, files, formatting, math_images
 from coursetools import nbtools as nbt
-from coursetools.paths import REFERENCE_TIMINGS, build_dir, lesson_notebooks, repo_root
+from coursetools.paths import REFERENCE_TIMINGS, build_dir, repo_root
 
 ROOT = repo_root()
 
@@ -48,7 +48,8 @@ COURSE = "Why is my MNIST model wrong?"
 PDF_TIMEOUT_S = 90
 MIN_PDF_BYTES = 5_000
 # The lab template minus everything it would fetch from a CDN (require.js, MathJax, mermaid):
-# offline those block or slow down rendering and printing, and the lessons need none of them.
+# offline those block or slow down rendering and printing (formulas become images instead:
+# coursetools.math_images).
 # Figures get their alternative text: the lab template writes no alt attribute, so the image
 # blocks add the output's "alt" metadata (set by helpers.plots.show; coursetools.alt_text) to
 # the <img> the lab template renders.
@@ -147,21 +148,16 @@ def figure_alts(page: str) -> list[str | None]:
 def load_lessons(source: Path) -> list[Handout]:
     """Read and check every lesson notebook in ``source``; raise BuildError listing every
     error output and never-executed notebook found."""
-    if not source.is_dir():
-        raise BuildError(f"--from {source}: no such folder. Pass a folder of executed lessons.")
-    paths = lesson_notebooks(source)
-    if not paths:
-        raise BuildError(
-            f"{source} holds no lesson notebook (NN_name.ipynb). Run `make lessons` and pass "
-            "its output folder, e.g. --from build/lessons/workshop-seed0."
+    try:
+        notebooks, problems = nbt.read_lessons(
+            source,
+            "Run `make lessons` and pass its output folder, e.g. "
+            "--from build/lessons/workshop-seed0, or leave it unset for the committed notebooks/.",
         )
-    handouts, problems = [], []
-    for path in paths:
-        try:
-            nb = nbt.read(path)
-        except nbt.NotebookProblem as exc:
-            problems.append(str(exc))
-            continue
+    except nbt.NotebookProblem as exc:
+        raise BuildError(str(exc)) from None
+    handouts = []
+    for path, nb in notebooks:
         problems += nbt.execution_problems(nb, path.name)
         info = nbt.execution_info(nb)
         handout = Handout(path, nb, nbt.lesson_title(nb, path.stem), info, nbt.count_images(nb))
@@ -198,6 +194,9 @@ def render(handout: Handout, exporter) -> None:
     """Convert the notebook to HTML and check every figure of the notebook is on the page."""
     nb = copy.deepcopy(handout.nb)
     nbt.clean_run_metadata(nb)
+    handout.warnings += [
+        f"{handout.notebook.name}: {problem}" for problem in math_images.typeset_markdown_math(nb)
+    ]
     info = handout.info
     origin = (
         f"{handout.title} — executed at profile {info.profile or 'unknown'}, "
@@ -391,12 +390,12 @@ def replace_output(staging: Path, out: Path) -> str | None:
 def build(source: Path, out: Path, pdf: bool, jobs: int = 2) -> list[Handout]:
     """Check, render and (optionally) print every lesson of ``source`` into ``out``."""
     handouts = load_lessons(source)
-    for h in handouts:
-        for warning in h.warnings:
-            print(f"WARNING: {warning}", file=sys.stderr)
     exporter = html_exporter()
     for h in handouts:
         render(h, exporter)
+    for h in handouts:
+        for warning in h.warnings:
+            print(f"WARNING: {warning}", file=sys.stderr)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.with_name(f".{out.name}.partial-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import nbformat
 
+from coursetools.paths import lesson_notebooks
+
 SOLUTION_TAG = "solution"
 INJECTED_TAG = "injected-parameters"
 IMAGE_MIMES = ("image/png", "image/svg+xml", "image/jpeg")
@@ -36,6 +38,28 @@ def read(path: Path) -> nbformat.NotebookNode:
         return nbformat.read(path, as_version=4)
     except Exception as exc:  # nbformat raises several kinds for broken JSON / schema
         raise NotebookProblem(f"{path}: not a readable notebook ({exc})") from exc
+
+
+def read_lessons(
+    source: Path, hint: str
+) -> tuple[list[tuple[Path, nbformat.NotebookNode]], list[str]]:
+    """Every lesson notebook in ``source``, read, and one line per notebook that could not be.
+
+    Raises :class:`NotebookProblem` for a missing folder or one without a lesson notebook;
+    ``hint`` (what to pass instead) ends that message.
+    """
+    if not source.is_dir():
+        raise NotebookProblem(f"--from {source}: no such folder. {hint}")
+    paths = lesson_notebooks(source)
+    if not paths:
+        raise NotebookProblem(f"{source} holds no lesson notebook (NN_name.ipynb). {hint}")
+    lessons, problems = [], []
+    for path in paths:
+        try:
+            lessons.append((path, read(path)))
+        except NotebookProblem as exc:
+            problems.append(str(exc))
+    return lessons, problems
 
 
 def tags(cell: nbformat.NotebookNode) -> list[str]:

@@ -3,13 +3,26 @@ the course writes goes there, never beside the sources)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 BUILD_ENV = "COURSE_BUILD_DIR"
 REFERENCE_TIMINGS = Path(__file__).with_name("reference_timings.json")
 OUTPUT_ENV = "COURSE_OUTPUT_DIR"
+
+
+def reference_timings(path: Path | None = None) -> dict[str, Any]:
+    """The reference machine's measured lesson timings (``reference_timings.json``, or ``path``),
+    as ``make bench --write-reference`` wrote them."""
+    return json.loads(Path(path or REFERENCE_TIMINGS).read_text(encoding="utf-8"))
+
+
+def reference_seconds(profile: str, path: Path | None = None) -> dict[str, float]:
+    """Each lesson's wall time at ``profile`` on the reference machine ({} where not measured)."""
+    return dict(reference_timings(path)["seconds"].get(profile, {}))
 
 
 def repo_root() -> Path:

@@ -13,7 +13,6 @@ slot it does not fit. The website shows both schedules (``make site``).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from collections.abc import Mapping, Sequence
@@ -21,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coursetools import formatting
-from coursetools.paths import REFERENCE_TIMINGS
+from coursetools.paths import reference_seconds
 
 #: Planned minutes per lesson (teaching, running, discussing, exercises): one-day, two-day.
 PLAN_MINUTES: dict[str, tuple[int, int]] = {
@@ -63,8 +62,7 @@ class Slot:
 
 def run_times(path: Path | None = None) -> dict[str, float]:
     """The reference machine's workshop run time of each lesson, in seconds."""
-    data = json.loads((path or REFERENCE_TIMINGS).read_text(encoding="utf-8"))
-    return dict(data["seconds"]["workshop"])
+    return reference_seconds("workshop", path)
 
 
 def block_minutes(lesson: str, days: int, seconds: Mapping[str, float]) -> int:

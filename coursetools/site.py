@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import io
-import json
 import shutil
 import sys
 import tempfile
@@ -34,7 +33,7 @@ from pathlib import Path
 
 from coursetools import alt_text, files, formatting, schedule
 from coursetools import nbtools as nbt
-from coursetools.paths import REFERENCE_TIMINGS, build_dir, lesson_notebooks, repo_root
+from coursetools.paths import build_dir, reference_seconds, repo_root
 
 ROOT = repo_root()
 SITE_SOURCES = ROOT / "site"
@@ -66,26 +65,17 @@ class Lesson:
 def load_lessons(source: Path) -> list[Lesson]:
     """The lesson notebooks in ``source``, checked to be executed and free of errors; raises
     :class:`SiteError` naming the folder (or every notebook and cell at fault)."""
-    if not source.is_dir():
-        raise SiteError(
-            f"--from {source}: no such folder. Pass a folder of executed lesson notebooks: "
-            "leave FROM unset for the committed notebooks/, or run the lessons first (`make "
-            "lessons PROFILE=full SEED=0` writes build/lessons/full-seed0)."
+    try:
+        notebooks, problems = nbt.read_lessons(
+            source,
+            "Pass a folder of executed lesson notebooks: leave FROM unset for the committed "
+            "notebooks/, or run `make lessons` first and pass its output folder, e.g. "
+            "FROM=build/lessons/workshop-seed0.",
         )
-    paths = lesson_notebooks(source)
-    if not paths:
-        raise SiteError(
-            f"{source} holds no lesson notebook (NN_name.ipynb). Run `make lessons` and pass "
-            "its output folder, e.g. FROM=build/lessons/workshop-seed0, or leave FROM unset "
-            "for the committed notebooks/."
-        )
-    lessons, problems = [], []
-    for path in paths:
-        try:
-            nb = nbt.read(path)
-        except nbt.NotebookProblem as exc:
-            problems.append(str(exc))
-            continue
+    except nbt.NotebookProblem as exc:
+        raise SiteError(str(exc)) from None
+    lessons = []
+    for path, nb in notebooks:
         problems += nbt.execution_problems(nb, path.name)
         lessons.append(
             Lesson(path, nbt.execution_info(nb), alt_text.missing_alt_warning(nb, path.name))
@@ -139,7 +129,7 @@ def lesson_table(lessons: list[Lesson]) -> str:
     """The lessons page's table: each lesson with its notebook download and the reference
     machine's run time (the pages themselves are linked by ``{doc}``, so Sphinx checks them)."""
     try:
-        seconds = json.loads(REFERENCE_TIMINGS.read_text())["seconds"]["workshop"]
+        seconds = reference_seconds("workshop")
     except (OSError, KeyError, ValueError):
         seconds = {}
     rows = [

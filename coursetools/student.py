@@ -28,7 +28,7 @@ import nbformat
 
 from coursetools import files
 from coursetools import nbtools as nbt
-from coursetools.paths import build_dir, lesson_notebooks, repo_root
+from coursetools.paths import build_dir, repo_root
 
 ROOT = repo_root()
 
@@ -155,18 +155,14 @@ def read_manifest(out: Path) -> dict[str, str]:
 
 def make_student(source: Path, out: Path) -> list[Written]:
     """Write the student copy of every lesson in ``source`` and a README into ``out``."""
-    if not source.is_dir():
-        raise StudentError(f"--from {source}: no such folder. Pass the folder of the lessons.")
-    paths = lesson_notebooks(source)
-    if not paths:
-        raise StudentError(f"{source} holds no lesson notebook (NN_name.ipynb).")
-    copies, problems, lessons = [], [], []
-    for path in paths:
-        try:
-            nb = nbt.read(path)
-        except nbt.NotebookProblem as exc:
-            problems.append(str(exc))
-            continue
+    try:
+        notebooks, problems = nbt.read_lessons(
+            source, "Pass the folder of the lessons (leave it unset for the committed notebooks/)."
+        )
+    except nbt.NotebookProblem as exc:
+        raise StudentError(str(exc)) from None
+    copies, lessons = [], []
+    for path, nb in notebooks:
         problems += [leak.describe(path.name) for leak in nbt.solution_leaks(nb)]
         student, stubs = to_student(nb)
         if stubs == 0:

@@ -38,7 +38,7 @@ from coursetools.files import keep_previous, write_text_keeping_previous
 from coursetools.formatting import duration
 from coursetools.notebooks import check_papermill_parameters, execute_lesson
 from coursetools.parameters import MAX_SEED, ParameterError
-from coursetools.paths import REFERENCE_TIMINGS, build_dir, lesson_notebooks
+from coursetools.paths import build_dir, lesson_notebooks, reference_timings
 from coursetools.profiles import PROFILES
 
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
@@ -149,7 +149,7 @@ def plan_seconds(tasks: Sequence[Task], seconds: Mapping[Task, float], workers: 
 def reference_seconds(task: Task, measured: Path | None = None) -> float | None:
     """``task``'s lesson's wall time at its profile: from ``measured`` (a ``timings.json`` that
     ``make lessons`` wrote) if it has one, else from the reference machine, if measured."""
-    timings = json.loads(REFERENCE_TIMINGS.read_text())["seconds"]
+    timings = reference_timings()["seconds"]
     if measured is not None:
         run = json.loads(Path(measured).read_text())
         ran = {Path(k).stem: v for k, v in run["seconds"].items()}

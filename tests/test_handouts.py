@@ -12,9 +12,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from coursetools import alt_text
+from coursetools import alt_text, math_images
 from coursetools import handouts as make_handouts
 from coursetools import nbtools as nbt
+from coursetools.paths import lesson_notebooks as lesson_paths
 from coursetools.paths import repo_root
 
 HEADER = "Lesson {name} · profile {profile} (tiny) · seed {seed} · helpers 0.1.0\n"
@@ -146,6 +147,35 @@ def test_pages_embed_every_figure_and_load_nothing_from_a_cdn(two_lessons, tmp_p
     assert page.count('src="data:image/png;base64,') == 2
     assert "<script src=" not in page and "cdnjs" not in page
     assert "executed at profile workshop, seed 0" in page
+
+
+def test_formulas_become_images_with_their_tex_as_alt_text(tmp_path, capsys):
+    """No MathJax offline: each formula is drawn by mathtext, code spans keep their dollars."""
+    nb = executed_lesson("01_small", "01 · A small lesson")
+    prose = "The loss is $-\\log p_\\text{correct}$, so $$1 - p$$ and `echo $HOME` stays."
+    nb.cells[0].source += "\n\n" + prose
+    nb.cells.insert(1, new_markdown_cell("A formula mathtext cannot draw: $\\frac{1$."))
+    source = write_lessons(tmp_path / "executed", ("01_small", nb))
+    assert build(source, tmp_path / "handouts") == 0
+    page = (tmp_path / "handouts" / "01_small.html").read_text()
+    assert page.count('class="math"') == page.count('src="data:image/svg+xml;base64,') == 2
+    assert 'alt="-\\log p_\\text{correct}"' in page and 'alt="1 - p"' in page
+    assert "$-\\log" not in page and "$$1 - p$$" not in page
+    assert "echo $HOME" in page
+    assert make_handouts.figures_in_html(page) == 1, "formulas are not counted as figures"
+    err = capsys.readouterr().err
+    assert "01_small.ipynb: cell 1: mathtext cannot draw $\\frac{1$" in err
+    assert "it shows as TeX source" in err
+
+
+def test_the_committed_formulas_are_all_drawn():
+    """Lesson 01's formulas (the only ones today) are in the TeX subset mathtext draws."""
+    for path in lesson_paths():
+        nb = nbt.read(path)
+        assert math_images.typeset_markdown_math(nb) == [], path.name
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                assert not math_images.MATH.search(math_images.CODE.sub("", cell.source)), path.name
 
 
 # nbconvert's lab exporter gives every <img> without alt this text: no description at all.
