@@ -1,4 +1,5 @@
-"""Import TensorFlow and Keras once, quietly, without turning oneDNN's speed-ups off.
+"""Import TensorFlow and Keras once, quietly, without turning oneDNN's speed-ups off, and
+without tf.data's autotuning thread in Keras's input pipeline for arrays (it stalled every epoch).
 
 TensorFlow prints an informational oneDNN line on stderr at import time that no log level
 hides. It would end up in every committed notebook, so the import runs with file descriptor 2
@@ -8,6 +9,7 @@ pointed at a temporary file; if the import fails, what it printed is re-emitted 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 import tempfile
@@ -63,4 +65,45 @@ try:
 except ImportError:  # pragma: no cover - absl ships with TensorFlow
     pass
 
-__all__ = ["tf", "keras"]
+
+def _without_autotune(get_tf_dataset):
+    """Wrap Keras's ``ArrayDataAdapter.get_tf_dataset``: the same dataset, autotuning off."""
+
+    @functools.wraps(get_tf_dataset)  # keeps the original as __wrapped__ (tests compare both)
+    def get_tf_dataset_without_autotune(self):
+        options = tf.data.Options()
+        options.autotune.enabled = False
+        return get_tf_dataset(self).with_options(options)
+
+    get_tf_dataset_without_autotune.autotune_disabled = True
+    return get_tf_dataset_without_autotune
+
+
+def disable_array_autotune() -> bool:
+    """Turn tf.data's autotuning off in the pipeline Keras builds for in-memory arrays.
+
+    Why: with autotuning on, each iterator (one per epoch, one per validation pass) starts a
+    tuning thread, and destroying the iterator waits for that thread to wake up. On a 2-core
+    machine the whole process then sat idle for seconds at the end of every epoch (seen with
+    gdb: the main thread in ``RootDataset::Iterator::~Iterator`` waiting on
+    ``Model::OptimizeLoop``); a 48,000-digit epoch of the capstone lost about 7 s. Autotuning
+    chooses only buffer sizes and parallelism, never the order of the batches, so the weights
+    are the same (tests/test_models_training.py checks it). Returns False, changing nothing,
+    where Keras's internals differ from the pinned version's.
+    """
+    try:
+        from keras.src.trainers.data_adapters import array_data_adapter
+    except ImportError:  # pragma: no cover - another Keras layout: leave it alone
+        return False
+    adapter = getattr(array_data_adapter, "ArrayDataAdapter", None)
+    current = getattr(adapter, "get_tf_dataset", None)
+    if current is None:  # pragma: no cover
+        return False
+    if not getattr(current, "autotune_disabled", False):
+        adapter.get_tf_dataset = _without_autotune(current)
+    return True
+
+
+disable_array_autotune()
+
+__all__ = ["tf", "keras", "disable_array_autotune"]

@@ -225,3 +225,32 @@ def test_validating_once_at_the_end_gives_the_same_model_and_scores(split):
     assert "val_loss" in runs[True].history and "val_loss" not in runs[False].history
     with pytest.raises(ValueError, match="needs validate_each_epoch=True"):
         train(build_mlp((8,)), split, epochs=1, early_stopping=2, validate_each_epoch=False)
+
+
+def test_array_pipeline_without_autotune_is_a_speed_knob_not_a_numbers_knob(split, monkeypatch):
+    """helpers turns tf.data's autotuning off in Keras's pipeline for arrays (its tuning thread
+    stalled every epoch); batches, augmentation and dropout must come out exactly as with it on,
+    so the weights and scores are the same."""
+    from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+
+    from helpers._tf import disable_array_autotune
+
+    assert disable_array_autotune() is True  # already done on import; doing it again is a no-op
+    patched = ArrayDataAdapter.get_tf_dataset
+    dataset = ArrayDataAdapter(split.x_train, split.y_train, batch_size=8, shuffle=True)
+    assert dataset.get_tf_dataset().options().autotune.enabled is False
+    runs = {}
+    for autotune in (False, True):
+        if autotune:
+            monkeypatch.setattr(ArrayDataAdapter, "get_tf_dataset", patched.__wrapped__)
+            ds = ArrayDataAdapter(split.x_train, split.y_train, batch_size=8, shuffle=True)
+            assert ds.get_tf_dataset().options().autotune.enabled is not False
+        set_seed(0)
+        model = build_cnn(
+            (4,), dense=8, dropout=0.25, batch_norm=True, augment=helpers.augmentation(10, 0.1)
+        )
+        runs[autotune] = train(model, split, epochs=2, batch_size=16, verbose="quiet")
+    for a, b in zip(runs[False].model.get_weights(), runs[True].model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert runs[False].history == runs[True].history
+    assert runs[False].val_acc == runs[True].val_acc
