@@ -391,11 +391,13 @@ def build(source: Path, out: Path, pdf: bool, jobs: int = 2) -> list[Handout]:
     """Check, render and (optionally) print every lesson of ``source`` into ``out``."""
     handouts = load_lessons(source)
     exporter = html_exporter()
-    for h in handouts:
-        render(h, exporter)
-    for h in handouts:
-        for warning in h.warnings:
-            print(f"WARNING: {warning}", file=sys.stderr)
+    try:
+        for h in handouts:
+            render(h, exporter)
+    finally:  # rendering adds warnings (formulas); print them even when a page fails
+        for h in handouts:
+            for warning in h.warnings:
+                print(f"WARNING: {warning}", file=sys.stderr)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.with_name(f".{out.name}.partial-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
