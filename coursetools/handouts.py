@@ -148,14 +148,12 @@ def figure_alts(page: str) -> list[str | None]:
 def load_lessons(source: Path) -> list[Handout]:
     """Read and check every lesson notebook in ``source``; raise BuildError listing every
     error output and never-executed notebook found."""
-    try:
-        notebooks, problems = nbt.read_lessons(
-            source,
-            "Run `make lessons` and pass its output folder, e.g. "
-            "--from build/lessons/workshop-seed0, or leave it unset for the committed notebooks/.",
-        )
-    except nbt.NotebookProblem as exc:
-        raise BuildError(str(exc)) from None
+    notebooks, problems = nbt.read_lessons(
+        source,
+        "Run `make lessons` and pass its output folder, e.g. "
+        "--from build/lessons/workshop-seed0, or leave it unset for the committed notebooks/.",
+        error=BuildError,
+    )
     handouts = []
     for path, nb in notebooks:
         problems += nbt.execution_problems(nb, path.name)

@@ -41,18 +41,18 @@ def read(path: Path) -> nbformat.NotebookNode:
 
 
 def read_lessons(
-    source: Path, hint: str
+    source: Path, hint: str, error: type[Exception] = NotebookProblem
 ) -> tuple[list[tuple[Path, nbformat.NotebookNode]], list[str]]:
     """Every lesson notebook in ``source``, read, and one line per notebook that could not be.
 
-    Raises :class:`NotebookProblem` for a missing folder or one without a lesson notebook;
-    ``hint`` (what to pass instead) ends that message.
+    Raises ``error`` (the caller's own error class) for a missing folder or one without a
+    lesson notebook; ``hint`` (what to pass instead) ends that message.
     """
     if not source.is_dir():
-        raise NotebookProblem(f"--from {source}: no such folder. {hint}")
+        raise error(f"--from {source}: no such folder. {hint}")
     paths = lesson_notebooks(source)
     if not paths:
-        raise NotebookProblem(f"{source} holds no lesson notebook (NN_name.ipynb). {hint}")
+        raise error(f"{source} holds no lesson notebook (NN_name.ipynb). {hint}")
     lessons, problems = [], []
     for path in paths:
         try:

@@ -65,15 +65,13 @@ class Lesson:
 def load_lessons(source: Path) -> list[Lesson]:
     """The lesson notebooks in ``source``, checked to be executed and free of errors; raises
     :class:`SiteError` naming the folder (or every notebook and cell at fault)."""
-    try:
-        notebooks, problems = nbt.read_lessons(
-            source,
-            "Pass a folder of executed lesson notebooks: leave FROM unset for the committed "
-            "notebooks/, or run `make lessons` first and pass its output folder, e.g. "
-            "FROM=build/lessons/workshop-seed0.",
-        )
-    except nbt.NotebookProblem as exc:
-        raise SiteError(str(exc)) from None
+    notebooks, problems = nbt.read_lessons(
+        source,
+        "Pass a folder of executed lesson notebooks: leave FROM unset for the committed "
+        "notebooks/, or run `make lessons` first and pass its output folder, e.g. "
+        "FROM=build/lessons/workshop-seed0.",
+        error=SiteError,
+    )
     lessons = []
     for path, nb in notebooks:
         problems += nbt.execution_problems(nb, path.name)

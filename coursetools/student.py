@@ -155,12 +155,11 @@ def read_manifest(out: Path) -> dict[str, str]:
 
 def make_student(source: Path, out: Path) -> list[Written]:
     """Write the student copy of every lesson in ``source`` and a README into ``out``."""
-    try:
-        notebooks, problems = nbt.read_lessons(
-            source, "Pass the folder of the lessons (leave it unset for the committed notebooks/)."
-        )
-    except nbt.NotebookProblem as exc:
-        raise StudentError(str(exc)) from None
+    notebooks, problems = nbt.read_lessons(
+        source,
+        "Pass the folder of the lessons (leave it unset for the committed notebooks/).",
+        error=StudentError,
+    )
     copies, lessons = [], []
     for path, nb in notebooks:
         problems += [leak.describe(path.name) for leak in nbt.solution_leaks(nb)]
